@@ -1,0 +1,230 @@
+"""The coordinator: lease policy on top of a ``LeaseStore``.
+
+Algorithm, per acquisition attempt: observe the resource's entry; if it holds
+a lease that has not expired on *this* instance's clock, the attempt fails
+(contention); otherwise claim the entry with a compare-and-set against exactly
+what was observed. An expired or unreadable entry is thereby taken over, and
+a claim that lost a race to another instance changes nothing. Between
+attempts the coordinator waits on its clock following its ``Backoff``.
+
+What it does not guarantee: a lease is a promise that expires. A holder that
+pauses (GC, SIGSTOP, a slow disk) past its expiry may still believe it holds
+the lock while another instance does; protected resources that must never
+see two writers should check the lease's fencing token. Expiry is judged on
+each instance's own wall clock, so clocks must agree to well within a TTL.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace as with_changes
+
+from lockspec.backoff import Backoff
+from lockspec.clock import Clock, SystemClock
+from lockspec.errors import InvalidArgumentError, LockTimeout
+from lockspec.file_store import FileLeaseStore
+from lockspec.lease import Lock
+from lockspec.store import LeaseStore, Observation
+from lockspec.validation import checked_duration_ms, checked_name, checked_retries
+
+logger = logging.getLogger("lockspec")
+
+DEFAULT_TTL_MS = 30_000
+DEFAULT_TIMEOUT_MS = 5_000
+
+
+def default_instance_id() -> str:
+    """Host, process and a random suffix: unique even for two coordinators in one process."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+class Coordinator:
+    """One instance's view of a set of shared leases.
+
+    Give either ``lock_dir`` (leases kept as files there, the directory
+    created if missing) or a ``store``. Several coordinators, in one process
+    or many, coordinate through the same directory or store; each should have
+    its own ``instance_id``. A coordinator is safe to use from several
+    threads.
+    """
+
+    def __init__(
+        self,
+        lock_dir: str | os.PathLike[str] | None = None,
+        instance_id: str | None = None,
+        clock: Clock | None = None,
+        *,
+        store: LeaseStore | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        if (lock_dir is None) == (store is None):
+            raise InvalidArgumentError("lock_dir", "give either a lock directory or a store", lock_dir)
+        self.instance_id = checked_name("instance_id", instance_id or default_instance_id(), max_length=256)
+        self.clock: Clock = clock or SystemClock()
+        self.backoff = backoff or Backoff()
+        self.store: LeaseStore = FileLeaseStore(lock_dir) if lock_dir is not None else store  # type: ignore[assignment]
+
+    def try_acquire_lock(self, resource: str, ttl_ms: float = DEFAULT_TTL_MS, max_retries: int = 0) -> Lock | None:
+        """Acquire ``resource`` for ``ttl_ms``, trying up to ``max_retries + 1`` times.
+
+        Returns the new lease, or ``None`` if every attempt found the resource
+        held. Waits between attempts follow the backoff, one ``clock.sleep_ms``
+        per wait. Raises ``InvalidArgumentError`` for a bad argument and
+        ``LockStorageError`` when the storage fails (never ``None`` for that).
+        """
+        resource = checked_name("resource", resource)
+        ttl = checked_duration_ms("ttl_ms", ttl_ms)
+        retries = checked_retries("max_retries", max_retries)
+        delays = self.backoff.delays()
+        for attempt in range(retries + 1):
+            if attempt:
+                self.clock.sleep_ms(next(delays))
+            lease, _ = self._attempt(resource, ttl)
+            if lease is not None:
+                return lease
+        return None
+
+    @contextmanager
+    def lock(
+        self, resource: str, ttl_ms: float = DEFAULT_TTL_MS, timeout_ms: float = DEFAULT_TIMEOUT_MS
+    ) -> Iterator[Lock]:
+        """Hold ``resource`` for the duration of a ``with`` block.
+
+        Retries with backoff until ``timeout_ms`` has passed on the clock, then
+        raises ``LockTimeout``. Releases on exit; a lease lost before that (it
+        expired and another instance took it over) is logged as a warning.
+        """
+        resource = checked_name("resource", resource)
+        ttl = checked_duration_ms("ttl_ms", ttl_ms)
+        timeout = checked_duration_ms("timeout_ms", timeout_ms)
+        deadline = self.clock.now_ms() + timeout
+        delays = self.backoff.delays()
+        lease, seen = self._attempt(resource, ttl)
+        while lease is None:
+            remaining = deadline - self.clock.now_ms()
+            if remaining <= 0:
+                raise LockTimeout(resource, timeout, seen.lease.owner if seen.lease else None)
+            self.clock.sleep_ms(min(next(delays), remaining))
+            lease, seen = self._attempt(resource, ttl)
+        try:
+            yield lease
+        finally:
+            if not self.release_lock(lease):
+                logger.warning("%s: lease on %r (token %d) was lost before release", *self._who(lease))
+
+    def release_lock(self, lock: Lock) -> bool:
+        """Release ``lock`` if this instance still holds that acquisition.
+
+        Returns ``False`` and touches nothing when ``lock`` belongs to another
+        instance, or its lease file no longer records this acquisition (taken
+        over or cleaned up). An expired lease that nobody took over is still
+        this acquisition's and is removed. Storage failures raise.
+        """
+        if not isinstance(lock, Lock):
+            raise InvalidArgumentError("lock", "must be a Lock returned by an acquisition", lock)
+        if lock.owner != self.instance_id:
+            logger.info("%s: refused to release %r, held by %r", self.instance_id, lock.resource, lock.owner)
+            return False
+        seen = self.store.observe(lock.resource)
+        if seen.lease is None or seen.lease.lock_id != lock.lock_id or not self.store.remove(seen):
+            logger.info("%s: lease on %r (token %d) is no longer ours; nothing released", *self._who(lock))
+            return False
+        logger.info("%s: released %r (token %d)", *self._who(lock))
+        return True
+
+    def renew_lock(self, lock: Lock, ttl_ms: float | None = None) -> Lock | None:
+        """Extend ``lock`` to expire ``ttl_ms`` (default: its original TTL) from now.
+
+        Keeps the lock id and fencing token. Returns ``None`` (touching
+        nothing) when the lease was lost: it belongs to another instance, or
+        its file no longer records this acquisition.
+        """
+        if not isinstance(lock, Lock):
+            raise InvalidArgumentError("lock", "must be a Lock returned by an acquisition", lock)
+        ttl = checked_duration_ms("ttl_ms", lock.expires_at_ms - lock.acquired_at_ms if ttl_ms is None else ttl_ms)
+        if lock.owner != self.instance_id:
+            return None
+        seen = self.store.observe(lock.resource)
+        if seen.lease is None or seen.lease.lock_id != lock.lock_id:
+            logger.warning("%s: cannot renew %r (token %d): the lease was lost", *self._who(lock))
+            return None
+        now = self.clock.now_ms()
+        renewed = with_changes(seen.lease, acquired_at_ms=now, expires_at_ms=now + ttl)
+        if not self.store.replace(seen, renewed):
+            logger.warning("%s: cannot renew %r (token %d): the lease changed meanwhile", *self._who(lock))
+            return None
+        return renewed
+
+    def cleanup_expired_locks(self) -> list[str]:
+        """Remove every expired or unreadable lease; return their resources.
+
+        Valid leases are never touched, and an entry that changed after it was
+        looked at (a new holder took it over) is left alone. Unreadable files
+        are moved aside for inspection. A hashed entry whose file is unreadable
+        is reported by its file name, the only name it has.
+        """
+        removed: list[str] = []
+        for seen in self.store.observe_all():
+            now = self.clock.now_ms()
+            if seen.lease is not None and not seen.lease.is_expired(now):
+                continue
+            if not self.store.remove(seen):
+                continue
+            if seen.lease is not None:
+                logger.info(
+                    "%s: cleaned up %r, expired %d ms ago (held by %r, token %d)",
+                    self.instance_id,
+                    seen.lease.resource,
+                    now - seen.lease.expires_at_ms,
+                    seen.lease.owner,
+                    seen.lease.fencing_token,
+                )
+            removed.append(seen.resource or seen.key)
+        return removed
+
+    def holder(self, resource: str) -> Lock | None:
+        """The lease currently held on ``resource``, if any and not expired."""
+        seen = self.store.observe(checked_name("resource", resource))
+        if seen.lease is None or seen.lease.is_expired(self.clock.now_ms()):
+            return None
+        return seen.lease
+
+    def _attempt(self, resource: str, ttl: int) -> tuple[Lock | None, Observation]:
+        seen = self.store.observe(resource)
+        now = self.clock.now_ms()
+        if seen.lease is not None and not seen.lease.is_expired(now):
+            logger.debug(
+                "%s: %r is held by %r until %d", self.instance_id, resource, seen.lease.owner, seen.lease.expires_at_ms
+            )
+            return None, seen
+        draft = Lock(resource, uuid.uuid4().hex, self.instance_id, now, now + ttl, fencing_token=0)
+        lease = self.store.claim(seen, draft)
+        if lease is None:
+            logger.debug("%s: %r changed while we looked; another instance got there first", self.instance_id, resource)
+            return None, seen
+        if seen.lease is not None:
+            logger.info(
+                "%s: took over %r from %r, whose lease expired %d ms ago",
+                self.instance_id,
+                resource,
+                seen.lease.owner,
+                now - seen.lease.expires_at_ms,
+            )
+        elif seen.problem is not None:
+            logger.warning(
+                "%s: took over %r, whose lease file was unreadable: %s", self.instance_id, resource, seen.problem
+            )
+        logger.info("%s: acquired %r (token %d)", *self._who(lease))
+        return lease, seen
+
+    def close(self) -> None:
+        """Release the storage's resources (open guard files); leases are untouched."""
+        self.store.close()
+
+    def _who(self, lock: Lock) -> tuple[str, str, int]:
+        return self.instance_id, lock.resource, lock.fencing_token

@@ -1,0 +1,161 @@
+"""Leases kept as files in a lock directory shared by the instances.
+
+Layout of a lock directory::
+
+    <resource>.lock              one lease file per held resource (JSON)
+    .lockspec/guard-00 .. -ff    guard files: OS-level critical sections and
+                                 fencing counters (see ``lockspec.guards``)
+    .lockspec/pending/           lease files being written, before the move
+    .lockspec/unreadable/        unreadable lease files moved aside, kept for
+                                 an operator to inspect
+
+Why it is race-free: a lease file is only ever created, replaced or removed
+while its guard is held, after re-reading it and checking that it is still
+exactly the file the caller observed (same inode, same bytes). A lease is
+written aside and moved into place with ``os.replace``, so a reader sees the
+previous file or the complete new one, never a partial one; an empty or
+half-written file at a lease path is therefore never a peer's claim in
+progress and may be treated as garbage.
+
+Assumes the lock directory is on a local file system with working ``flock``
+(or a network file system that implements it for every client).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace as with_changes
+from pathlib import Path
+
+from lockspec.errors import LockStorageError
+from lockspec.filesystem import FileSystem
+from lockspec.guards import Guards
+from lockspec.lease import Lock, UnreadableLease, decode_lease, encode_lease
+from lockspec.naming import is_lease_file_name, lease_file_name, resource_of_file_name
+from lockspec.store import Observation
+
+logger = logging.getLogger("lockspec")
+
+#: A lease file is a few hundred bytes; anything much larger is not a lease.
+MAX_LEASE_BYTES = 64 * 1024
+
+BOOKKEEPING_FOLDER = ".lockspec"
+
+
+class FileLeaseStore:
+    """A ``LeaseStore`` over one lock directory (created if missing)."""
+
+    def __init__(self, lock_dir: str | os.PathLike[str], files: FileSystem | None = None) -> None:
+        self.lock_dir = Path(lock_dir).absolute()
+        self._files = files or FileSystem()
+        bookkeeping = self.lock_dir / BOOKKEEPING_FOLDER
+        self._pending = bookkeeping / "pending"
+        self._unreadable = bookkeeping / "unreadable"
+        self._guards = Guards(bookkeeping)
+        for folder in (self.lock_dir, self._pending, self._unreadable):
+            try:
+                self._files.make_folder(folder)
+            except OSError as error:
+                raise LockStorageError("create lock directory", folder, error) from error
+
+    def path_of(self, resource: str) -> Path:
+        """Where ``resource``'s lease file lives (always inside the lock directory)."""
+        return self.lock_dir / lease_file_name(resource)
+
+    def observe(self, resource: str) -> Observation:
+        return self._observe(lease_file_name(resource), resource)
+
+    def observe_all(self) -> Iterator[Observation]:
+        try:
+            names = sorted(entry.name for entry in os.scandir(self.lock_dir) if is_lease_file_name(entry.name))
+        except OSError as error:
+            raise LockStorageError("list lock directory", self.lock_dir, error) from error
+        for name in names:
+            seen = self._observe(name, resource_of_file_name(name))
+            if not seen.is_absent:
+                yield seen
+
+    def claim(self, seen: Observation, draft: Lock) -> Lock | None:
+        path = self.lock_dir / seen.key
+        with self._guards.hold(seen.key) as stripe:
+            current = self._observe(seen.key, seen.resource)
+            if current.version != seen.version:
+                return None
+            previous_token = current.lease.fencing_token if current.lease else 0
+            lease = with_changes(draft, fencing_token=stripe.next_token(previous_token))
+            if current.problem is not None:
+                self._set_aside(current)
+            self._write(path, encode_lease(lease))
+            return lease
+
+    def replace(self, seen: Observation, lease: Lock) -> bool:
+        with self._guards.hold(seen.key):
+            current = self._observe(seen.key, seen.resource)
+            if current.lease is None or current.version != seen.version:
+                return False
+            self._write(self.lock_dir / seen.key, encode_lease(lease))
+            return True
+
+    def remove(self, seen: Observation) -> bool:
+        path = self.lock_dir / seen.key
+        with self._guards.hold(seen.key):
+            current = self._observe(seen.key, seen.resource)
+            if current.is_absent or current.version != seen.version:
+                return False
+            if current.problem is not None:
+                self._set_aside(current)
+            else:
+                try:
+                    self._files.delete(path)
+                except OSError as error:
+                    raise LockStorageError("remove lease file", path, error) from error
+            return True
+
+    def close(self) -> None:
+        """Close the guard files held open by this store."""
+        self._guards.close()
+
+    def _observe(self, key: str, resource: str | None) -> Observation:
+        path = self.lock_dir / key
+        try:
+            stored = self._files.read(path, MAX_LEASE_BYTES)
+        except OSError as error:
+            raise LockStorageError("read lease file", path, error) from error
+        if stored is None:
+            return Observation(key, resource, None, None, None)
+        version = (stored.kind, stored.inode, stored.data)
+        if stored.kind != "file":
+            return Observation(key, resource, None, f"it is a {stored.kind}", version)
+        if len(stored.data) > MAX_LEASE_BYTES:
+            return Observation(key, resource, None, f"it is larger than {MAX_LEASE_BYTES} bytes", version)
+        try:
+            lease = decode_lease(stored.data)
+        except UnreadableLease as problem:
+            return Observation(key, resource, None, str(problem), version)
+        if lease_file_name(lease.resource) != key:
+            return Observation(key, resource, None, f"it names another resource, {lease.resource!r}", version)
+        return Observation(key, lease.resource, lease, None, version)
+
+    def _write(self, path: Path, data: bytes) -> None:
+        pending = self._pending / f"{uuid.uuid4().hex}.tmp"
+        try:
+            self._files.write_new(pending, data)
+            self._files.move(pending, path)
+        except OSError as error:
+            # It may never have been created; the original error is the one to report.
+            with contextlib.suppress(OSError):
+                self._files.delete(pending)
+            raise LockStorageError("write lease file", path, error) from error
+
+    def _set_aside(self, seen: Observation) -> None:
+        path = self.lock_dir / seen.key
+        target = self._unreadable / f"{seen.key}.{uuid.uuid4().hex[:12]}"
+        try:
+            self._files.move(path, target)
+        except OSError as error:
+            raise LockStorageError("move aside unreadable lease file", path, error) from error
+        logger.warning("moved unreadable lease file %s aside to %s: %s", path, target, seen.problem)

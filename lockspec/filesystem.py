@@ -1,0 +1,90 @@
+"""The raw file operations of the file store, in one replaceable object.
+
+The file store never calls ``os`` for lease files directly but goes through a
+``FileSystem``, so that tests can wrap it to inject faults (a full disk, an I/O
+error) or to act at a precise moment, without mocking the coordinator. Every
+method raises ``OSError`` as the system call does; the store turns that into a
+``LockStorageError``.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """What is at a path: its kind, inode and (for a regular file) its bytes.
+
+    ``data`` holds at most ``limit + 1`` bytes, so an oversized file is seen as
+    such without reading it whole.
+    """
+
+    kind: str
+    inode: int
+    data: bytes
+
+
+class FileSystem:
+    """The system calls the file store needs, never following symlinks."""
+
+    def read(self, path: Path, limit: int) -> StoredFile | None:
+        """What is at ``path``, or ``None`` if nothing is.
+
+        Opens with ``O_NOFOLLOW`` (a planted symlink is reported, never
+        followed) and ``O_NONBLOCK`` (a FIFO does not hang the reader).
+        """
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        except OSError:
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                return StoredFile("symbolic link", info.st_ino, b"")
+            raise
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                return StoredFile("directory", info.st_ino, b"")
+            if not stat.S_ISREG(info.st_mode):
+                return StoredFile("special file", info.st_ino, b"")
+            chunks: list[bytes] = []
+            size = 0
+            while size <= limit:
+                chunk = os.read(fd, limit + 1 - size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            return StoredFile("file", info.st_ino, b"".join(chunks))
+        finally:
+            os.close(fd)
+
+    def write_new(self, path: Path, data: bytes) -> None:
+        """Create ``path`` (which must not exist) holding ``data``."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+
+    def move(self, source: Path, target: Path) -> None:
+        """Atomically put ``source`` in place of ``target`` (``os.replace``).
+
+        Replacing moves the name, never follows a symlink at ``target``.
+        """
+        os.replace(source, target)
+
+    def delete(self, path: Path) -> None:
+        """Remove the file or symlink at ``path``."""
+        os.unlink(path)
+
+    def make_folder(self, path: Path) -> None:
+        """Create ``path`` and its parents if they do not exist."""
+        os.makedirs(path, exist_ok=True)

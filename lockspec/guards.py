@@ -1,0 +1,125 @@
+"""Short OS-level critical sections, and the fencing counters they protect.
+
+A file store must re-read a lease and act on it without any other instance
+acting in between. Each lease file name is hashed onto one of ``STRIPES``
+guard files in ``<lock_dir>/.lockspec/``; holding a guard is an exclusive
+``flock`` on it (via filelock's descriptor API) plus a ``threading.Lock``,
+because a ``flock`` belongs to an open file description and does not exclude
+threads that share one. The number of guard files is bounded whatever the
+number of resources ever used, and they are invisible to lease cleanup.
+
+The first bytes of each guard file hold a counter, the highest fencing token
+issued for any resource of that stripe. Tokens therefore strictly increase
+per resource across release, expiry, cleanup and process restarts (they are
+not guaranteed to survive a machine crash: nothing is fsync'ed).
+
+A guard is held for a few microseconds of file I/O. A process that is killed
+inside it releases it (the kernel drops the ``flock``); one that is stopped
+(SIGSTOP) inside it stalls the instances that need the same stripe until it
+resumes or dies.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from filelock import lock_descriptor, unlock_descriptor
+
+from lockspec.errors import LockStorageError
+
+STRIPES = 256
+_COUNTER_BYTES = 20
+#: How long a contended guard waits between tries: guards are held for
+#: microseconds, so a short real-time poll is cheaper than a kernel round trip
+#: scheduled by a backoff.
+_POLL_SECONDS = 0.0002
+
+
+class GuardedStripe:
+    """An open, locked guard file: read and advance its fencing counter."""
+
+    def __init__(self, fd: int, path: Path) -> None:
+        self._fd = fd
+        self.path = path
+
+    def next_token(self, at_least: int) -> int:
+        """Issue a token above both the stripe's counter and ``at_least``."""
+        try:
+            raw = os.pread(self._fd, _COUNTER_BYTES, 0).strip(b"\x00 \n")
+            last = int(raw) if raw.isdigit() else 0
+            token = max(last, at_least) + 1
+            os.pwrite(self._fd, str(token).rjust(_COUNTER_BYTES).encode("ascii"), 0)
+        except OSError as error:
+            raise LockStorageError("update the fencing counter in", self.path, error) from error
+        return token
+
+
+class Guards:
+    """The bounded set of guard files of one lock directory, for one store."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._mutex = threading.Lock()
+        self._pid = os.getpid()
+        self._fds: dict[int, int] = {}
+        self._thread_locks = [threading.Lock() for _ in range(STRIPES)]
+
+    def path_of(self, file_name: str) -> Path:
+        """The guard file protecting ``file_name``."""
+        return self._folder / f"guard-{self._stripe(file_name):02x}"
+
+    @contextmanager
+    def hold(self, file_name: str) -> Iterator[GuardedStripe]:
+        """Hold the guard of ``file_name`` for the duration of the block.
+
+        Raises ``LockStorageError`` if the guard file cannot be opened or locked.
+        """
+        stripe = self._stripe(file_name)
+        path = self.path_of(file_name)
+        try:
+            fd = self._descriptor(stripe)
+        except OSError as error:
+            raise LockStorageError("open guard file", path, error) from error
+        with self._thread_locks[stripe]:
+            try:
+                lock_descriptor(fd, blocking=True, poll_interval=_POLL_SECONDS)
+            except OSError as error:
+                raise LockStorageError("lock guard file", path, error) from error
+            try:
+                yield GuardedStripe(fd, path)
+            finally:
+                unlock_descriptor(fd)
+
+    def close(self) -> None:
+        """Close the guard files this store opened (in this process)."""
+        with self._mutex:
+            if self._pid == os.getpid():
+                for fd in self._fds.values():
+                    os.close(fd)
+            self._fds.clear()
+
+    @staticmethod
+    def _stripe(file_name: str) -> int:
+        return zlib.crc32(file_name.encode("utf-8")) % STRIPES
+
+    def _descriptor(self, stripe: int) -> int:
+        with self._mutex:
+            if self._pid != os.getpid():
+                # A forked child shares its parent's open file descriptions and
+                # so its flocks: it must open guards of its own.
+                self._pid = os.getpid()
+                self._fds = {}
+                self._thread_locks = [threading.Lock() for _ in range(STRIPES)]
+            fd = self._fds.get(stripe)
+            if fd is None:
+                self._folder.mkdir(parents=True, exist_ok=True)
+                fd = os.open(
+                    self._folder / f"guard-{stripe:02x}", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644
+                )
+                self._fds[stripe] = fd
+            return fd

@@ -1,0 +1,94 @@
+"""The lease: who holds a resource, until when, and with which fencing token.
+
+A ``Lock`` is an immutable value returned to the holder and stored, as JSON,
+in the resource's lease file. ``decode_lease`` is strict: anything that is not
+exactly a lease of the current format is reported as ``UnreadableLease`` so
+that the coordinator can treat it as garbage rather than guess.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+#: Bumped whenever the stored shape changes incompatibly.
+LEASE_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Lock:
+    """One acquisition of one resource by one instance.
+
+    ``lock_id`` is unique per acquisition (a random UUID), so releasing an old
+    acquisition can never release a newer one, even within one millisecond.
+    ``fencing_token`` strictly increases with every acquisition of the same
+    resource; a protected resource that remembers the highest token it has seen
+    can reject writes from a holder whose lease has already expired. The lease
+    itself is only a hint about who should be working: without fencing, a
+    holder that pauses past its expiry can still act.
+    """
+
+    resource: str
+    lock_id: str
+    owner: str
+    acquired_at_ms: int
+    expires_at_ms: int
+    fencing_token: int
+
+    def is_expired(self, now_ms: int) -> bool:
+        """A lease is expired once the clock reaches its expiry time."""
+        return now_ms >= self.expires_at_ms
+
+    def remaining_ms(self, now_ms: int) -> int:
+        """Milliseconds left before expiry (0 once expired)."""
+        return max(0, self.expires_at_ms - now_ms)
+
+
+class UnreadableLease(ValueError):
+    """The stored bytes are not a lease of the current format; says why."""
+
+
+_FIELD_TYPES: dict[str, type] = {
+    "resource": str,
+    "lock_id": str,
+    "owner": str,
+    "acquired_at_ms": int,
+    "expires_at_ms": int,
+    "fencing_token": int,
+}
+
+
+def encode_lease(lease: Lock) -> bytes:
+    """The bytes of a lease file."""
+    document = {"format": LEASE_FORMAT, **asdict(lease)}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def decode_lease(data: bytes) -> Lock:
+    """Parse a lease file, or raise ``UnreadableLease`` naming the problem."""
+    if not data:
+        raise UnreadableLease("the file is empty")
+    try:
+        document: Any = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise UnreadableLease(f"not JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise UnreadableLease(f"expected a JSON object, found {type(document).__name__}")
+    if document.get("format") != LEASE_FORMAT:
+        raise UnreadableLease(f"unknown format {document.get('format')!r}")
+    values: dict[str, Any] = {}
+    for field, kind in _FIELD_TYPES.items():
+        value = document.get(field)
+        # bool is an int in Python but never a valid time or token.
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise UnreadableLease(f"field {field!r} is missing or not a {kind.__name__}")
+        values[field] = value
+    lease = Lock(**values)
+    if not lease.resource or not lease.lock_id or not lease.owner:
+        raise UnreadableLease("resource, lock_id and owner must not be empty")
+    if lease.expires_at_ms < lease.acquired_at_ms:
+        raise UnreadableLease("expires before it was acquired")
+    if lease.fencing_token < 1:
+        raise UnreadableLease("fencing token must be positive")
+    return lease

@@ -1,0 +1,78 @@
+"""The seam between the coordinator's policy and where leases are kept.
+
+The coordinator decides (is this lease expired? is it mine?); a ``LeaseStore``
+only keeps leases and offers compare-and-set operations on them. Every change
+takes the ``Observation`` it is based on and happens only if the stored entry is
+still exactly what was observed; otherwise it changes nothing and reports
+``False``/``None``. That single rule is what makes takeover, cleanup, renewal
+and release race-free: an instance can never delete or overwrite a lease that
+another instance wrote after it looked.
+
+The shape is the one every shared store offers (a file guarded by an OS lock,
+Redis ``WATCH``/``MULTI`` or a script, etcd transactions), so a second backend
+implements these methods and the coordinator and the specification stay
+as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from lockspec.lease import Lock
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What a store held for one entry at one moment.
+
+    Exactly one of three cases: absent (``lease`` and ``problem`` are None),
+    a readable ``lease``, or an unreadable entry whose ``problem`` says why.
+    ``version`` is opaque; stores compare it to detect any change in between.
+    ``key`` names the entry in the store (a file name), for messages.
+    """
+
+    key: str
+    resource: str | None
+    lease: Lock | None
+    problem: str | None
+    version: Hashable
+
+    @property
+    def is_absent(self) -> bool:
+        return self.lease is None and self.problem is None
+
+
+class LeaseStore(Protocol):
+    """Keeps at most one lease per resource and changes it by compare-and-set."""
+
+    def observe(self, resource: str) -> Observation:
+        """The current entry for ``resource`` (possibly absent)."""
+        ...
+
+    def observe_all(self) -> Iterator[Observation]:
+        """Every entry present, readable or not, for cleanup and inspection."""
+        ...
+
+    def claim(self, seen: Observation, draft: Lock) -> Lock | None:
+        """Store ``draft`` with a fresh fencing token if the entry is still ``seen``.
+
+        The token is greater than every token issued before for this resource.
+        An unreadable entry is set aside (kept for inspection where the store
+        can) before the new lease replaces it. Returns the stored lease, or
+        ``None`` when the entry changed since it was observed.
+        """
+        ...
+
+    def replace(self, seen: Observation, lease: Lock) -> bool:
+        """Overwrite the readable lease ``seen`` with ``lease`` (a renewal)."""
+        ...
+
+    def remove(self, seen: Observation) -> bool:
+        """Delete the entry ``seen`` (setting it aside if it was unreadable)."""
+        ...
+
+    def close(self) -> None:
+        """Let go of connections or open files; stored leases are untouched."""
+        ...
