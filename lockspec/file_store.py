@@ -53,10 +53,10 @@ class FileLeaseStore:
         self.lock_dir = Path(lock_dir).absolute()
         self._files = files or FileSystem()
         bookkeeping = self.lock_dir / BOOKKEEPING_FOLDER
-        self._pending = bookkeeping / "pending"
-        self._unreadable = bookkeeping / "unreadable"
+        self.pending_folder = bookkeeping / "pending"
+        self.unreadable_folder = bookkeeping / "unreadable"
         self._guards = Guards(bookkeeping)
-        for folder in (self.lock_dir, self._pending, self._unreadable):
+        for folder in (self.lock_dir, self.pending_folder, self.unreadable_folder):
             try:
                 self._files.make_folder(folder)
             except OSError as error:
@@ -141,7 +141,7 @@ class FileLeaseStore:
         return Observation(key, lease.resource, lease, None, version)
 
     def _write(self, path: Path, data: bytes) -> None:
-        pending = self._pending / f"{uuid.uuid4().hex}.tmp"
+        pending = self.pending_folder / f"{uuid.uuid4().hex}.tmp"
         try:
             self._files.write_new(pending, data)
             self._files.move(pending, path)
@@ -153,7 +153,7 @@ class FileLeaseStore:
 
     def _set_aside(self, seen: Observation) -> None:
         path = self.lock_dir / seen.key
-        target = self._unreadable / f"{seen.key}.{uuid.uuid4().hex[:12]}"
+        target = self.unreadable_folder / f"{seen.key}.{uuid.uuid4().hex[:12]}"
         try:
             self._files.move(path, target)
         except OSError as error:

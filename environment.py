@@ -1,0 +1,88 @@
+"""behave hooks: every scenario gets a fresh lock directory and, unless it runs
+real processes, a frozen clock.
+
+* ``before_scenario`` makes a temporary folder holding the scenario's lock
+  directory and removes it afterwards, so scenarios never share leases and
+  nothing is left behind.
+* Scenarios tagged ``@processes`` run instances as OS processes, which cannot
+  see a frozen clock: they use the real clock, with bounded waits.
+* All others freeze time with freezegun and drive it only through backoff
+  waits and "... pass" steps. filelock is ignored (its guard polling must see
+  real time) and so is behave (its step and scenario timings stay real). A tripwire on ``time.sleep`` fails the step if lockspec itself ever
+  sleeps for real instead of waiting on its clock.
+* Records of the ``lockspec`` logger are kept on ``context.log_records``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from behave.model import Scenario
+from behave.runner import Context
+from freezegun import freeze_time
+
+from lockspec import SystemClock
+from steps.support.frozen_clock import FrozenClock
+from steps.support.world import World
+
+FROZEN_AT = "2026-01-01 00:00:00"
+
+
+class _Recorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def before_scenario(context: Context, scenario: Scenario) -> None:
+    root = Path(tempfile.mkdtemp(prefix="lockspec-spec-"))
+    if "processes" in scenario.effective_tags:
+        world = World(root / "locks", SystemClock())
+    else:
+        freezer = freeze_time(FROZEN_AT, ignore=["filelock", "behave"])
+        world = World(root / "locks", FrozenClock(freezer.start()))
+        context.add_cleanup(freezer.stop)
+        _forbid_real_sleep_in_lockspec(context, world)
+    context.world = world
+    context.add_cleanup(world.close)
+    _record_lockspec_logs(context)
+
+
+def _forbid_real_sleep_in_lockspec(context: Context, world: World) -> None:
+    real_sleep = time.sleep
+
+    def tripwire(seconds: float) -> None:
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller == "lockspec" or caller.startswith("lockspec."):
+            world.real_sleeps.append(seconds)
+            raise AssertionError(f"{caller} slept {seconds} s for real in a frozen-clock scenario")
+        real_sleep(seconds)
+
+    time.sleep = tripwire
+
+    def restore() -> None:
+        time.sleep = real_sleep
+
+    context.add_cleanup(restore)
+
+
+def _record_lockspec_logs(context: Context) -> None:
+    logger = logging.getLogger("lockspec")
+    recorder = _Recorder()
+    previous_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(recorder)
+    context.log_records = recorder.records
+
+    def stop() -> None:
+        logger.removeHandler(recorder)
+        logger.setLevel(previous_level)
+
+    context.add_cleanup(stop)

@@ -1,0 +1,67 @@
+Feature: An unreadable lease file never blocks a resource
+  As an operator,
+  I want a lease file that is damaged or not a lease at all to be set aside,
+  so that a crash mid-write or a stray file never wedges a resource,
+  and I can still look at what was there.
+
+  . RULES:
+  .   * A lease file that is empty, not JSON, JSON of the wrong shape, with
+  .     missing or mistyped fields, or of an unknown format is unreadable.
+  .   * So is anything at a lease path that is not a regular file
+  .     (a directory, a FIFO, a symbolic link): links are never followed.
+  .   * An unreadable lease does not block acquisition: the acquiring
+  .     instance takes it over. Cleanup removes it too.
+  .   * Either way the unreadable file is moved aside into the lock
+  .     directory's .lockspec/unreadable/ folder and a warning is logged.
+  .   * Files whose names lockspec never writes are not leases and are left alone.
+
+  Background:
+    Given instance A uses a lock directory
+
+  Scenario: Cleanup moves a corrupted lease file aside (plan 2.6)
+    Given the file "resource-1.lock" in the lock directory contains 'INVALID{JSON'
+    When instance A cleans up expired locks
+    Then the cleanup reports "resource-1"
+    And the lease file of "resource-1" is gone
+    And the unreadable file was kept aside, containing 'INVALID{JSON'
+    And a warning about "resource-1.lock" was logged
+
+  Scenario Outline: An instance takes over a resource whose lease file is unreadable (plan 2.6)
+    Given the file "resource-1.lock" in the lock directory contains '<contents>'
+    When instance A tries to acquire "resource-1"
+    Then instance A gets the lock on "resource-1"
+    And the unreadable file was kept aside, containing '<contents>'
+
+    Examples:
+      | contents                                 | comment                                     |
+      | INVALID{JSON                             | the plan's example                          |
+      |                                          | empty: a crash before anything was written  |
+      | {"format": 1, "resource": "resource-1"   | truncated                                   |
+      | [1, 2, 3]                                | JSON, but not an object                     |
+      | {"format": 1, "resource": "resource-1"}  | fields missing                              |
+      | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": "soon", "expires_at_ms": 1, "fencing_token": 1} | a mistyped field |
+      | {"format": 1, "resource": "resource-2", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1} | a lease of another resource |
+      | {"format": 99}                           | an unknown format                           |
+
+  Scenario Outline: Something other than a regular file at a lease path is set aside, never followed
+    Given the lease path of "resource-1" is <thing>
+    When instance A tries to acquire "resource-1"
+    Then instance A gets the lock on "resource-1"
+    And the <kind> was kept aside
+    And nothing outside the lock directory was touched
+
+    Examples:
+      | thing                                                  | kind          |
+      | a directory                                            | directory     |
+      | a FIFO                                                 | FIFO          |
+      | a symbolic link to a file outside the lock directory   | symbolic link |
+      | a symbolic link to a folder outside the lock directory | symbolic link |
+      | a dangling symbolic link                               | symbolic link |
+
+  Scenario: Files that lockspec never writes are left alone
+    Given the file "notes.txt" in the lock directory contains 'not a lease'
+    And the file "resource-1.lock.bak" in the lock directory contains 'INVALID{JSON'
+    When instance A cleans up expired locks
+    Then the cleanup reports nothing
+    And the file "notes.txt" in the lock directory still contains 'not a lease'
+    And the file "resource-1.lock.bak" in the lock directory still contains 'INVALID{JSON'

@@ -1,0 +1,53 @@
+Feature: An expired lease can be cleaned up by any instance
+  As an operator of several instances,
+  I want leases to end on their own once their TTL has passed,
+  so that a lease nobody released does not keep its resource forever.
+
+  . RULES:
+  .   * A lease expires once the deciding instance's clock reaches
+  .     its expiry time: the acquisition time plus the TTL.
+  .   * Any instance may clean up expired leases, not only their holder.
+  .   * Cleanup never removes a valid lease, and reports what it removed.
+
+  Background:
+    Given instances A and B share a lock directory
+
+  Scenario: A non-owner cleans up an expired lease and frees its resource (plan 2.2)
+    Given instance A holds "resource-1" with a TTL of 100 ms
+    And 150 ms have passed
+    When instance B cleans up expired locks
+    Then the cleanup reports "resource-1"
+    And the lease file of "resource-1" is gone
+    And "resource-1" is free
+
+  Scenario: A resource freed by cleanup can be acquired again (plan 2.2)
+    Given instance A holds "resource-1" with a TTL of 100 ms
+    And 150 ms have passed
+    And instance B has cleaned up expired locks
+    When instance B tries to acquire "resource-1" with a TTL of 30 s
+    Then instance B gets the lock on "resource-1"
+
+  Scenario Outline: A lease is valid until the clock reaches its expiry time
+    Given instance A holds "resource-1" with a TTL of 100 ms
+    And <elapsed> have passed
+    When instance B tries to acquire "resource-1"
+    Then instance B <outcome>
+
+    Examples:
+      | elapsed | outcome                      | comment                          |
+      | 0 ms    | is refused                   | just acquired                    |
+      | 99 ms   | is refused                   | one millisecond before expiry    |
+      | 100 ms  | gets the lock on "resource-1" | expired exactly at its expiry time |
+      | 5 min   | gets the lock on "resource-1" | long expired                     |
+
+  Scenario: Cleanup leaves valid leases alone
+    Given instance A holds "resource-1" with a TTL of 30 s
+    And instance A holds "resource-2" with a TTL of 100 ms
+    And 150 ms have passed
+    When instance B cleans up expired locks
+    Then the cleanup reports "resource-2" only
+    And "resource-1" is still held by instance A with the lease it acquired
+
+  Scenario: Cleanup of a lock directory without leases reports nothing
+    When instance B cleans up expired locks
+    Then the cleanup reports nothing

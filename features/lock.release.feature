@@ -1,0 +1,49 @@
+Feature: Only the holder of an acquisition can release it
+  As a holder,
+  I want my lease to be safe from other instances' releases,
+  so that nobody can free a resource I am still working on.
+
+  . RULES:
+  .   * Release removes the lease only if it still records that very acquisition
+  .     (its lock id) and the caller is its owner.
+  .   * Otherwise release answers "no" (False), raises nothing and touches nothing.
+  .   * An expired lease that nobody took over still records its acquisition:
+  .     its holder may release it.
+
+  Background:
+    Given instances A and B share a lock directory
+
+  Scenario: A non-owner's release is refused quietly and the lease stays (plan 2.5)
+    Given instance A holds "resource-1"
+    When instance B tries to release instance A's lock on "resource-1"
+    Then the release by instance B is refused
+    And "resource-1" is still held by instance A with the lease it acquired
+
+  Scenario: The holder can still release after a non-owner tried (plan 2.5)
+    Given instance A holds "resource-1"
+    And instance B has tried to release instance A's lock on "resource-1"
+    When instance A releases its lock on "resource-1"
+    Then the release by instance A succeeds
+    And "resource-1" is free
+    And the lease file of "resource-1" is gone
+
+  Scenario: Releasing the same acquisition twice is refused the second time
+    Given instance A holds "resource-1"
+    And instance A has released its lock on "resource-1"
+    When instance A releases its lock on "resource-1"
+    Then the release by instance A is refused
+
+  Scenario: A holder whose expired lease was taken over cannot release the new holder's lease
+    Given instance A holds "resource-1" with a TTL of 100 ms
+    And 150 ms have passed
+    And instance B has acquired "resource-1"
+    When instance A releases its lock on "resource-1"
+    Then the release by instance A is refused
+    And "resource-1" is still held by instance B with the lease it acquired
+
+  Scenario: A holder may release its expired lease that nobody took over
+    Given instance A holds "resource-1" with a TTL of 100 ms
+    And 150 ms have passed
+    When instance A releases its lock on "resource-1"
+    Then the release by instance A succeeds
+    And the lease file of "resource-1" is gone

@@ -1,0 +1,63 @@
+Feature: Holders renew their leases, and fencing tokens order every acquisition
+  As a holder doing long work,
+  I want to extend my lease before it expires, and know when I have lost it;
+  as a protected resource, I want to reject writes from a holder whose lease
+  already passed to someone else.
+
+  . RULES:
+  .   * Renewing sets the expiry to now plus the TTL and keeps the lock id
+  .     and the fencing token.
+  .   * Only the acquisition recorded in the lease file can be renewed;
+  .     renewing a lease that was taken over answers "lost" and changes nothing.
+  .   * Every acquisition of a resource gets a higher fencing token than all
+  .     before it, however the previous lease ended, even after every
+  .     instance restarted.
+  .   * A protected resource that remembers the highest token it accepted
+  .     rejects a write carrying a lower one.
+
+  Background:
+    Given instances A and B share a lock directory
+
+  Scenario: Renewing extends the lease from now and keeps its identity
+    Given instance A holds "resource-1" with a TTL of 100 ms
+    And 80 ms have passed
+    When instance A renews its lock on "resource-1"
+    Then the lease on "resource-1" expires 100 ms from now
+    And it keeps the lock id and fencing token instance A acquired
+
+  Scenario: A renewed lease is not taken over at its original expiry
+    Given instance A holds "resource-1" with a TTL of 100 ms
+    And 80 ms have passed
+    And instance A has renewed its lock on "resource-1"
+    And 50 ms have passed
+    When instance B tries to acquire "resource-1"
+    Then instance B is refused
+
+  Scenario: A holder whose lease was taken over learns it lost the lease when renewing
+    Given instance A holds "resource-1" with a TTL of 100 ms
+    And 150 ms have passed
+    And instance B has acquired "resource-1"
+    When instance A renews its lock on "resource-1"
+    Then instance A is told its lease was lost
+    And "resource-1" is still held by instance B with the lease it acquired
+
+  Scenario: A non-owner cannot renew another instance's lease
+    Given instance A holds "resource-1" with a TTL of 100 ms
+    When instance B tries to renew instance A's lock on "resource-1"
+    Then instance B is told its lease was lost
+    And "resource-1" is still held by instance A with the lease it acquired
+
+  Scenario Outline: A new holder's fencing token is higher however the previous lease ended
+    Given instance A holds "resource-1" with a TTL of 100 ms
+    And the lease of instance A ended by <ending>
+    When instance B tries to acquire "resource-1"
+    Then instance B gets the lock on "resource-1"
+    And its fencing token is higher than that of instance A's lease
+
+    Examples:
+      | ending                                     |
+      | release                                    |
+      | expiry                                     |
+      | expiry and cleanup                         |
+      | expiry, cleanup and a restart of every instance |
+      | corruption of its lease file               |

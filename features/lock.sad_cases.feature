@@ -1,0 +1,68 @@
+Feature: Bad input gets a clear error and loses nothing
+  As a developer calling lockspec,
+  I want a mistake in my call to fail at once with a message naming it,
+  and a failing disk to be reported as such, never as "the lock is busy",
+  so that I can tell my bugs and broken storage apart from contention.
+
+  . RULES:
+  .   * An invalid argument raises an InvalidArgumentError (also a ValueError)
+  .     naming the argument, before anything is written.
+  .   * A storage failure raises a LockStorageError naming the path and the
+  .     system's reason, and leaves no partial lease file behind.
+  .   * Neither destroys or changes another holder's lease.
+
+  Background:
+    Given instances A and B share a lock directory
+
+  Scenario Outline: An invalid argument is rejected with a message naming it
+    When instance A tries to acquire <resource> with a TTL of <ttl_ms> ms and <max_retries> retries
+    Then instance A fails with an invalid argument error naming "<argument>"
+    And no lease file was written
+
+    Examples:
+      | resource      | ttl_ms       | max_retries | argument    | comment                    |
+      | ""            | 30000        | 0           | resource    | empty name                 |
+      | "bad\x00name" | 30000        | 0           | resource    | NUL byte                   |
+      | "x" * 1025    | 30000        | 0           | resource    | longer than 1024           |
+      | 42            | 30000        | 0           | resource    | not a string               |
+      | "resource-1"  | 0            | 0           | ttl_ms      | zero                       |
+      | "resource-1"  | -100         | 0           | ttl_ms      | negative                   |
+      | "resource-1"  | nan          | 0           | ttl_ms      | NaN                        |
+      | "resource-1"  | inf          | 0           | ttl_ms      | infinite                   |
+      | "resource-1"  | 1e15         | 0           | ttl_ms      | absurd: over a year        |
+      | "resource-1"  | "30s"        | 0           | ttl_ms      | a string, not a number     |
+      | "resource-1"  | True         | 0           | ttl_ms      | a boolean, not a number    |
+      | "resource-1"  | 30000        | -1          | max_retries | negative                   |
+      | "resource-1"  | 30000        | 1.5         | max_retries | not a whole number         |
+
+  Scenario: A lock directory that is a regular file is reported as a storage error
+    Given the path "not-a-folder" next to the lock directory is a regular file
+    When instance C is started with "not-a-folder" as its lock directory
+    Then starting instance C fails with a storage error naming "not-a-folder"
+
+  Scenario Outline: A storage failure while acquiring is reported with its path and cause
+    Given instance B holds "resource-2"
+    And the next <operation> by instance A fails with "<error>"
+    When instance A tries to acquire "resource-1"
+    Then instance A fails with a storage error naming "resource-1.lock" and "<error>"
+    And no lease file of "resource-1" was left behind
+    And "resource-2" is still held by instance B with the lease it acquired
+
+    Examples:
+      | operation | error                   |
+      | write     | No space left on device |
+      | write     | Input/output error      |
+      | rename    | Permission denied       |
+
+  Scenario: A storage failure while releasing is reported, and the lease stays
+    Given instance A holds "resource-1"
+    And the next removal by instance A fails with "Input/output error"
+    When instance A releases its lock on "resource-1"
+    Then instance A fails with a storage error naming "resource-1.lock" and "Input/output error"
+    And "resource-1" is still held by instance A with the lease it acquired
+
+  Scenario: The next attempt succeeds once a storage failure has cleared
+    Given the next write by instance A fails with "No space left on device"
+    And instance A has tried to acquire "resource-1"
+    When instance A tries to acquire "resource-1"
+    Then instance A gets the lock on "resource-1"

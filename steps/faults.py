@@ -1,0 +1,74 @@
+"""Steps about mistakes and failures: invalid arguments and failing storage."""
+
+from __future__ import annotations
+
+import ast
+import errno
+import math
+import os
+import re
+from pathlib import Path
+
+from behave import given, then, when
+from behave.runner import Context
+from hamcrest import assert_that, instance_of
+
+from lockspec import Coordinator, InvalidArgumentError, LockError, LockStorageError
+from steps.support.matchers import an_error
+
+_OPERATIONS = {"write": "write_new", "rename": "move", "removal": "delete"}
+_ERRNO_BY_MESSAGE = {os.strerror(number): number for number in errno.errorcode}
+_REPEATED = re.compile(r'"(.)" \* (\d+)')
+
+
+def python_value(text: str) -> object:
+    """Read an argument as written in a table: a Python literal, nan, inf, or "c" * n."""
+    if text in ("nan", "inf"):
+        return math.nan if text == "nan" else math.inf
+    repeated = _REPEATED.fullmatch(text)
+    if repeated:
+        return repeated.group(1) * int(repeated.group(2))
+    return ast.literal_eval(text)
+
+
+@given('the next {operation} by instance {name} fails with "{message}"')
+def inject_fault(context: Context, operation: str, name: str, message: str) -> None:
+    number = _ERRNO_BY_MESSAGE[message]
+    context.world.files[name].fail_next(_OPERATIONS[operation], OSError(number, message))
+
+
+@when("instance {name} tries to acquire {resource} with a TTL of {ttl_ms} ms and {max_retries} retries")
+def try_acquire_raw(context: Context, name: str, resource: str, ttl_ms: str, max_retries: str) -> None:
+    arguments = python_value(resource), python_value(ttl_ms), python_value(max_retries)
+    context.world.act(name, lambda instance: instance.try_acquire_lock(*arguments))  # type: ignore[arg-type]
+
+
+@given('instance {name} has tried to acquire "{resource}"')
+def tried_to_acquire(context: Context, name: str, resource: str) -> None:
+    context.world.act(name, lambda instance: instance.try_acquire_lock(resource))
+
+
+@when('instance {name} is started with "{folder}" as its lock directory')
+def start_on_folder(context: Context, name: str, folder: str) -> None:
+    path: Path = context.world.lock_dir.parent / folder
+    try:
+        context.start_outcome = Coordinator(path, instance_id=name)
+    except LockError as error:
+        context.start_outcome = error
+
+
+@then('starting instance {name} fails with a storage error naming "{fragment}"')
+def start_failed(context: Context, name: str, fragment: str) -> None:
+    assert_that(context.start_outcome, an_error(LockStorageError, fragment))
+
+
+@then('instance {name} fails with a storage error naming "{first}" and "{second}"')
+def fails_with_storage_error(context: Context, name: str, first: str, second: str) -> None:
+    assert_that(context.world.outcome(name), an_error(LockStorageError, first, second))
+
+
+@then('instance {name} fails with an invalid argument error naming "{argument}"')
+def fails_with_invalid_argument(context: Context, name: str, argument: str) -> None:
+    outcome = context.world.outcome(name)
+    assert_that(outcome, an_error(InvalidArgumentError, f"invalid {argument}:"))
+    assert_that(outcome, instance_of(ValueError))

@@ -1,0 +1,68 @@
+"""Steps about fencing tokens and the protected resource that checks them."""
+
+from __future__ import annotations
+
+from behave import given, then, when
+from behave.runner import Context
+from hamcrest import assert_that, equal_to, has_item, is_
+
+from steps.support.protected_resource import ProtectedResource
+
+
+_ENDINGS = {
+    "release",
+    "expiry",
+    "expiry and cleanup",
+    "expiry, cleanup and a restart of every instance",
+    "corruption of its lease file",
+}
+
+
+def _protected(context: Context) -> ProtectedResource:
+    if not hasattr(context, "protected_resource"):
+        context.protected_resource = ProtectedResource()
+    resource: ProtectedResource = context.protected_resource
+    return resource
+
+
+@given('instance {name} has written "{value}" to the protected resource with its fencing token')
+def has_written(context: Context, name: str, value: str) -> None:
+    lease = context.world.lease_of(name, "resource-1")
+    assert_that(_protected(context).write(value, lease.fencing_token), is_(True), f"{name}'s write was accepted")
+
+
+@when('instance {name} writes "{value}" to the protected resource with its fencing token')
+def writes(context: Context, name: str, value: str) -> None:
+    lease = context.world.lease_of(name, "resource-1")
+    context.write_accepted = _protected(context).write(value, lease.fencing_token)
+    context.write_attempt = (value, lease.fencing_token)
+
+
+@then("the protected resource rejects the write of instance {name}")
+def rejects(context: Context, name: str) -> None:
+    assert_that(context.write_accepted, is_(False), f"whether the write of {name} was accepted")
+    assert_that(_protected(context).rejected, has_item(context.write_attempt))
+
+
+@then('the protected resource holds "{value}"')
+def holds_value(context: Context, value: str) -> None:
+    assert_that(_protected(context).value, equal_to(value))
+
+
+@given("the lease of instance {name} ended by {ending}")
+def lease_ended(context: Context, name: str, ending: str) -> None:
+    world = context.world
+    lease = world.lease_of(name, "resource-1")
+    if ending not in _ENDINGS:
+        raise NotImplementedError(f"no way to end a lease by {ending!r}; known: {sorted(_ENDINGS)}")
+    if ending == "release":
+        assert_that(world.instance(name).release_lock(lease), is_(True), "the release")
+    elif ending == "corruption of its lease file":
+        world.lease_path("resource-1").write_text("INVALID{JSON")
+    else:
+        world.clock.advance(lease.expires_at_ms - lease.acquired_at_ms)
+        if "cleanup" in ending:
+            assert_that(world.instance(name).cleanup_expired_locks(), equal_to(["resource-1"]), "the cleanup")
+        if "restart of every instance" in ending:
+            for instance in list(world.instances):
+                world.start(instance)

@@ -1,0 +1,242 @@
+"""Steps about named instances: starting them, and acquiring, renewing, releasing and cleaning up."""
+
+from __future__ import annotations
+
+from behave import given, then, when
+from behave.runner import Context
+from hamcrest import assert_that, contains_inanyorder, empty, equal_to, greater_than, is_, none
+
+from lockspec import Backoff, Coordinator, Lock, LockTimeout
+from steps.support import parameters  # noqa: F401  (registers the parameter types)
+from steps.support.matchers import a_refusal, an_error, held_by
+
+
+@given("instances {names:Names} share a lock directory")
+def start_instances(context: Context, names: list[str]) -> None:
+    for name in names:
+        context.world.start(name)
+
+
+@given("instance {name} uses a lock directory")
+def start_instance(context: Context, name: str) -> None:
+    context.world.start(name)
+
+
+@given("instance {name} uses a lock directory of its own")
+def start_instance_alone(context: Context, name: str) -> None:
+    context.world.start(name, lock_dir=context.world.lock_dir.parent / f"own-{name}")
+
+
+@given("instance {name} backs off from {base:Duration}, doubling up to {cap:Duration}")
+def set_backoff(context: Context, name: str, base: float, cap: float) -> None:
+    context.world.start(name, backoff=Backoff(base_ms=base, factor=2, cap_ms=cap))
+
+
+@given('instance {name} holds "{resource}" with a TTL of {ttl:Duration}')
+@given('instance {name} has acquired "{resource}" with a TTL of {ttl:Duration}')
+def holds_with_ttl(context: Context, name: str, resource: str, ttl: float) -> None:
+    lease = context.world.act(name, lambda instance: instance.try_acquire_lock(resource, ttl_ms=ttl))
+    assert_that(lease, held_by(name, resource), f"setting up: {name} acquires {resource!r}")
+
+
+@given('instance {name} holds "{resource}"')
+@given('instance {name} has acquired "{resource}"')
+def holds(context: Context, name: str, resource: str) -> None:
+    holds_with_ttl(context, name, resource, 30_000)
+
+
+@given('instance {name} has acquired "{resource}" again within the same millisecond')
+def holds_again_at_once(context: Context, name: str, resource: str) -> None:
+    before = context.world.lease_of(name, resource)
+    holds(context, name, resource)
+    after = context.world.lease_of(name, resource)
+    assert_that(after.acquired_at_ms, equal_to(before.acquired_at_ms), "both acquisitions in one millisecond")
+
+
+@given('instance {name} holds a resource whose name is {length:d} characters long')
+def holds_long_name(context: Context, name: str, length: int) -> None:
+    context.long_name = "r" * length
+    holds(context, name, context.long_name)
+
+
+@given("instance {name} has crashed without releasing it")
+def crash(context: Context, name: str) -> None:
+    context.world.stop(name)
+
+
+@when('instance {name} tries to acquire "{resource}"')
+def try_acquire(context: Context, name: str, resource: str) -> None:
+    context.world.act(name, lambda instance: instance.try_acquire_lock(resource))
+
+
+@when('instance {name} tries to acquire "{resource}" with a TTL of {ttl:Duration}')
+def try_acquire_with_ttl(context: Context, name: str, resource: str, ttl: float) -> None:
+    context.world.act(name, lambda instance: instance.try_acquire_lock(resource, ttl_ms=ttl))
+
+
+@when('instance {name} tries to acquire "{resource}" with up to {retries:d} retries')
+def try_acquire_with_retries(context: Context, name: str, resource: str, retries: int) -> None:
+    context.world.act(name, lambda instance: instance.try_acquire_lock(resource, max_retries=retries))
+
+
+@when("instance {name} tries to acquire a resource with the same name but its last character changed")
+def try_acquire_neighbour_of_long_name(context: Context, name: str) -> None:
+    context.neighbour_name = context.long_name[:-1] + "s"
+    try_acquire(context, name, context.neighbour_name)
+
+
+@when('instance {name} waits up to {timeout:Duration} to acquire "{resource}"')
+def acquire_blocking(context: Context, name: str, timeout: float, resource: str) -> None:
+    def enter(instance: Coordinator) -> Lock:
+        blocking = instance.lock(resource, timeout_ms=timeout)
+        lease = blocking.__enter__()
+        context.add_cleanup(blocking.__exit__, None, None, None)
+        return lease
+
+    context.world.act(name, enter)
+
+
+@when('instance {name} works on "{resource}" under its lock, waiting up to {timeout:Duration} to get it')
+def work_under_lock(context: Context, name: str, resource: str, timeout: float) -> None:
+    def work(instance: Coordinator) -> Lock:
+        with instance.lock(resource, timeout_ms=timeout) as lease:
+            context.seen_while_working = context.world.holder(resource)
+            return lease
+
+    context.world.act(name, work)
+
+
+@when('instance {name} releases its lock on "{resource}"')
+@given('instance {name} has released its lock on "{resource}"')
+def release(context: Context, name: str, resource: str) -> None:
+    lease = context.world.lease_of(name, resource)
+    context.world.act(name, lambda instance: instance.release_lock(lease))
+
+
+@when('instance {name} releases its first lock on "{resource}"')
+def release_first(context: Context, name: str, resource: str) -> None:
+    lease = context.world.lease_of(name, resource, which=0)
+    context.world.act(name, lambda instance: instance.release_lock(lease))
+
+
+@when("instance {name} tries to release instance {owner}'s lock on \"{resource}\"")
+@given("instance {name} has tried to release instance {owner}'s lock on \"{resource}\"")
+def release_other(context: Context, name: str, owner: str, resource: str) -> None:
+    lease = context.world.lease_of(owner, resource)
+    context.world.act(name, lambda instance: instance.release_lock(lease))
+
+
+@given('instance {name} will release "{resource}" {delay:Duration} from now')
+def release_later(context: Context, name: str, resource: str, delay: float) -> None:
+    context.world.clock.schedule(delay, lambda: release(context, name, resource))
+
+
+@when('instance {name} renews its lock on "{resource}"')
+@given('instance {name} has renewed its lock on "{resource}"')
+def renew(context: Context, name: str, resource: str) -> None:
+    lease = context.world.lease_of(name, resource)
+    renewed = context.world.act(name, lambda instance: instance.renew_lock(lease))
+    context.renewed = renewed
+
+
+@when("instance {name} tries to renew instance {owner}'s lock on \"{resource}\"")
+def renew_other(context: Context, name: str, owner: str, resource: str) -> None:
+    lease = context.world.lease_of(owner, resource)
+    context.world.act(name, lambda instance: instance.renew_lock(lease))
+
+
+@when("instance {name} cleans up expired locks")
+@given("instance {name} has cleaned up expired locks")
+def clean_up(context: Context, name: str) -> None:
+    context.cleanup_report = context.world.act(name, lambda instance: instance.cleanup_expired_locks())
+
+
+@then('instance {name} gets the lock on "{resource}"')
+def gets_lock(context: Context, name: str, resource: str) -> None:
+    lease = context.world.outcome(name)
+    assert_that(lease, held_by(name, resource))
+    assert_that(context.world.instance(name).holder(resource), held_by(name, resource, lease))
+
+
+@then("instance {name} gets the lock on that resource")
+def gets_lock_on_neighbour(context: Context, name: str) -> None:
+    gets_lock(context, name, context.neighbour_name)
+    assert_that(context.world.holder(context.long_name), is_(held_by("A", context.long_name)))
+
+
+@then("instance {name} is refused")
+def is_refused(context: Context, name: str) -> None:
+    assert_that(context.world.outcome(name), a_refusal())
+
+
+@then("the release by instance {name} is refused")
+def release_refused(context: Context, name: str) -> None:
+    assert_that(context.world.outcome(name), a_refusal())
+
+
+@then("the release by instance {name} succeeds")
+def release_succeeds(context: Context, name: str) -> None:
+    assert_that(context.world.outcome(name), is_(True), f"what releasing returned to {name}")
+
+
+@then("instance {name} is told its lease was lost")
+def told_lost(context: Context, name: str) -> None:
+    assert_that(context.world.outcome(name), a_refusal())
+
+
+@then('instance {name} fails with a timeout naming "{resource}" and "{holder}"')
+def fails_with_timeout(context: Context, name: str, resource: str, holder: str) -> None:
+    assert_that(context.world.outcome(name), an_error(LockTimeout, repr(resource), repr(holder)))
+
+
+@then('"{resource}" is still held by instance {name} with the lease it acquired')
+def still_held_unchanged(context: Context, resource: str, name: str) -> None:
+    assert_that(context.world.holder(resource), held_by(name, resource, context.world.lease_of(name, resource)))
+
+
+@then('"{resource}" is held by instance {name}')
+def held(context: Context, resource: str, name: str) -> None:
+    assert_that(context.world.holder(resource), held_by(name, resource))
+
+
+@then('"{resource}" is free')
+def is_free(context: Context, resource: str) -> None:
+    assert_that(context.world.holder(resource), none())
+
+
+@then('instance {name} held "{resource}" while it worked')
+def held_while_working(context: Context, name: str, resource: str) -> None:
+    assert_that(context.seen_while_working, held_by(name, resource, context.world.outcome(name)))
+
+
+@then('the cleanup reports "{resource}"')
+@then('the cleanup reports "{resource}" only')
+def cleanup_reports(context: Context, resource: str) -> None:
+    assert_that(context.cleanup_report, contains_inanyorder(resource))
+
+
+@then("the cleanup reports nothing")
+def cleanup_reports_nothing(context: Context) -> None:
+    assert_that(context.cleanup_report, is_(empty()))
+
+
+@then("its fencing token is higher than that of {who} {name}'s lease")
+def token_higher(context: Context, who: str, name: str) -> None:
+    newest = context.world.outcome(context.world.last_actor)
+    earlier = context.world.lease_of(name, newest.resource, which=0)
+    assert_that(newest.fencing_token, greater_than(earlier.fencing_token), "the new holder's fencing token")
+
+
+@then('the lease on "{resource}" expires {ttl:Duration} from now')
+def expires_from_now(context: Context, resource: str, ttl: float) -> None:
+    lease = context.world.holder(resource)
+    assert_that(lease, is_(context.renewed), "the lease on disk is the renewed one")
+    assert_that(lease.expires_at_ms, equal_to(context.world.clock.now_ms() + ttl), "its expiry time")
+
+
+@then("it keeps the lock id and fencing token instance {name} acquired")
+def keeps_identity(context: Context, name: str) -> None:
+    first = context.world.lease_of(name, context.renewed.resource, which=0)
+    assert_that(
+        (context.renewed.lock_id, context.renewed.fencing_token), equal_to((first.lock_id, first.fencing_token))
+    )

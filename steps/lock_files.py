@@ -1,0 +1,150 @@
+"""Steps about what lies in the lock directory: lease files, unreadable files, stray files."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from behave import given, register_type, then
+from behave.runner import Context
+from hamcrest import (
+    assert_that,
+    contains_exactly,
+    contains_string,
+    empty,
+    equal_to,
+    greater_than_or_equal_to,
+    has_item,
+    has_length,
+    is_,
+    less_than_or_equal_to,
+)
+from parse import with_pattern
+
+from lockspec.naming import LEASE_SUFFIX
+
+
+@with_pattern(r"[^']*")
+def parse_text(text: str) -> str:
+    return text
+
+
+register_type(Text=parse_text)
+
+_KINDS = {"directory": stat.S_ISDIR, "FIFO": stat.S_ISFIFO, "symbolic link": stat.S_ISLNK}
+
+
+@given("the file \"{file_name}\" in the lock directory contains '{contents:Text}'")
+def plant_file(context: Context, file_name: str, contents: str) -> None:
+    context.world.file_store()
+    (context.world.lock_dir / file_name).write_text(contents, encoding="utf-8")
+
+
+@given('the lease path of "{resource}" is {thing}')
+def plant_thing(context: Context, resource: str, thing: str) -> None:
+    path = context.world.lease_path(resource)
+    outside = context.world.lock_dir.parent
+    context.world.file_store()
+    if thing == "a directory":
+        path.mkdir()
+        (path / "inside.txt").write_text("kept")
+    elif thing == "a FIFO":
+        os.mkfifo(path)
+    elif thing == "a symbolic link to a file outside the lock directory":
+        (outside / "secret.txt").write_text("must stay as it is")
+        path.symlink_to(outside / "secret.txt")
+    elif thing == "a symbolic link to a folder outside the lock directory":
+        (outside / "elsewhere").mkdir()
+        (outside / "elsewhere" / "data.txt").write_text("must stay as it is")
+        path.symlink_to(outside / "elsewhere")
+    elif thing == "a dangling symbolic link":
+        path.symlink_to(outside / "nowhere")
+    else:
+        raise NotImplementedError(f"no way to plant {thing!r} yet")
+    context.outside_before = context.world.outside()
+
+
+@given('the path "{name}" next to the lock directory is a regular file')
+def plant_file_next_to(context: Context, name: str) -> None:
+    (context.world.lock_dir.parent / name).write_text("a file, not a folder")
+
+
+@then('the lease file of "{resource}" is gone')
+def lease_file_gone(context: Context, resource: str) -> None:
+    assert_that(os.path.lexists(context.world.lease_path(resource)), is_(False), f"a lease file of {resource!r} exists")
+
+
+@then('the lease file of "{resource}" is still on disk')
+def lease_file_present(context: Context, resource: str) -> None:
+    assert_that(context.world.lease_path(resource).is_file(), is_(True), f"a lease file of {resource!r} exists")
+
+
+@then('the lease file of "{resource}" is "{file_name}" in the lock directory')
+def lease_file_named(context: Context, resource: str, file_name: str) -> None:
+    leases = sorted(path.name for path in context.world.lock_dir.glob("*" + LEASE_SUFFIX))
+    assert_that(leases, contains_exactly(file_name), "the lease files in the lock directory")
+
+
+@then("the unreadable file was kept aside, containing '{contents:Text}'")
+def kept_aside_with(context: Context, contents: str) -> None:
+    kept = list(context.world.file_store().unreadable_folder.iterdir())
+    assert_that(kept, has_length(1), "files kept aside as unreadable")
+    assert_that(kept[0].read_text(encoding="utf-8"), equal_to(contents), "what the file kept aside contains")
+
+
+@then("the {thing} was kept aside")
+def thing_kept_aside(context: Context, thing: str) -> None:
+    kept = list(context.world.file_store().unreadable_folder.iterdir())
+    assert_that(kept, has_length(1), "entries kept aside as unreadable")
+    assert_that(_KINDS[thing](os.lstat(kept[0]).st_mode), is_(True), f"the entry kept aside is a {thing}")
+
+
+@then("nothing outside the lock directory was touched")
+def outside_untouched(context: Context) -> None:
+    before = getattr(context, "outside_before", {})
+    assert_that(context.world.outside(), equal_to(before), "the files outside the lock directory")
+
+
+@then("its lease file lies directly in the lock directory")
+def lease_directly_inside(context: Context) -> None:
+    lease = context.world.outcome(context.world.last_actor)
+    path = context.world.lease_path(lease.resource)
+    assert_that(path.parent, equal_to(context.world.lock_dir), "the folder holding the lease file")
+    assert_that(path.is_file(), is_(True), f"{path} is a file")
+
+
+@then("every lease file name is at most {limit:d} bytes long")
+def lease_names_short(context: Context, limit: int) -> None:
+    lengths = [len(path.name.encode()) for path in context.world.lock_dir.glob("*" + LEASE_SUFFIX)]
+    assert_that(lengths, has_length(greater_than_or_equal_to(2)), "lease files present")
+    for length in lengths:
+        assert_that(length, less_than_or_equal_to(limit), "length in bytes of a lease file name")
+
+
+@then("the file \"{file_name}\" in the lock directory still contains '{contents:Text}'")
+def file_still_contains(context: Context, file_name: str, contents: str) -> None:
+    assert_that((context.world.lock_dir / file_name).read_text(encoding="utf-8"), equal_to(contents))
+
+
+@then("no lease file was written")
+def no_lease_written(context: Context) -> None:
+    leases = sorted(path.name for path in context.world.lock_dir.glob("*" + LEASE_SUFFIX))
+    assert_that(leases, is_(empty()), "lease files in the lock directory")
+    _assert_nothing_pending(context)
+
+
+@then('no lease file of "{resource}" was left behind')
+def no_lease_left(context: Context, resource: str) -> None:
+    assert_that(os.path.lexists(context.world.lease_path(resource)), is_(False), f"a lease file of {resource!r}")
+    _assert_nothing_pending(context)
+
+
+@then('a warning about "{text}" was logged')
+def warning_logged(context: Context, text: str) -> None:
+    warnings = [r.getMessage() for r in context.log_records if r.levelno >= logging.WARNING]
+    assert_that(warnings, has_item(contains_string(text)), "warnings logged by lockspec")
+
+
+def _assert_nothing_pending(context: Context) -> None:
+    leftovers = sorted(path.name for path in context.world.file_store().pending_folder.iterdir())
+    assert_that(leftovers, is_(empty()), "half-written lease files left behind")

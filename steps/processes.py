@@ -1,0 +1,86 @@
+"""Steps that run instances as separate OS processes, with real time and bounded waits."""
+
+from __future__ import annotations
+
+import json
+import signal
+
+from behave import given, then, when
+from behave.runner import Context
+from hamcrest import assert_that, equal_to, has_length
+
+from steps.support import parameters  # noqa: F401  (registers the parameter types)
+from steps.support.matchers import held_by
+from steps.support.processes import finish, lease_from, read_line, start_worker, stop
+
+
+@given('a separate process {name} holds "{resource}" with a TTL of {ttl:Duration}')
+def process_holds(context: Context, name: str, resource: str, ttl: float) -> None:
+    process = start_worker("hold", str(context.world.lock_dir), name, resource, str(int(ttl)))
+    context.add_cleanup(stop, process)
+    lease = lease_from(json.loads(read_line(process)))
+    assert_that(lease, held_by(name, resource), f"setting up: process {name} acquires {resource!r}")
+    context.world.leases.setdefault((name, resource), []).append(lease)
+    context.processes = {name: process}
+
+
+@given("process {name} has been killed with SIGKILL")
+def kill_process(context: Context, name: str) -> None:
+    process = context.processes[name]
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    assert_that(process.returncode, equal_to(-signal.SIGKILL), f"how process {name} ended")
+
+
+@when('{count:d} separate processes try to acquire "{resource}" at the same moment')
+def race_in_processes(context: Context, count: int, resource: str) -> None:
+    names = [f"P{number}" for number in range(1, count + 1)]
+    processes = {name: start_worker("race", str(context.world.lock_dir), name, resource) for name in names}
+    for process in processes.values():
+        context.add_cleanup(stop, process)
+    for name, process in processes.items():
+        assert_that(read_line(process), equal_to("ready"), f"process {name} is ready")
+    for process in processes.values():
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    context.race = {name: lease_from(finish(process)) for name, process in processes.items()}
+
+
+@when(
+    "{count:d} separate processes each increment a shared counter {rounds:d} times"
+    ' under the lock on "{resource}"'
+)
+def stress(context: Context, count: int, rounds: int, resource: str) -> None:
+    counter = context.world.lock_dir.parent / "counter"
+    counter.write_text("0 0", encoding="ascii")
+    context.counter = counter
+    processes = [
+        start_worker("count", str(context.world.lock_dir), f"P{number}", resource, str(rounds), str(counter))
+        for number in range(1, count + 1)
+    ]
+    for process in processes:
+        context.add_cleanup(stop, process)
+    context.summaries = [finish(process) for process in processes]
+    context.rounds = rounds
+
+
+@then("the counter reads {expected:d}")
+def counter_reads(context: Context, expected: int) -> None:
+    value = int(context.counter.read_text(encoding="ascii").split()[0])
+    assert_that(value, equal_to(expected), "the shared counter after every process finished")
+
+
+@then("no two processes were ever inside the critical section at the same time")
+def no_overlap(context: Context) -> None:
+    overlaps = [summary["overlaps"] for summary in context.summaries]
+    assert_that(overlaps, equal_to([0] * len(overlaps)), "times each process found another inside")
+    completed = [summary["completed"] for summary in context.summaries]
+    assert_that(completed, equal_to([context.rounds] * len(completed)), "rounds each process completed")
+
+
+@then("every process saw the fencing token increase with every acquisition")
+def tokens_increase(context: Context) -> None:
+    regressions = [summary["token_regressions"] for summary in context.summaries]
+    assert_that(regressions, has_length(len(context.summaries)))
+    assert_that(regressions, equal_to([0] * len(regressions)), "times a process got a token not above the last")

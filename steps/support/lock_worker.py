@@ -1,0 +1,74 @@
+"""An instance in a process of its own, driven by the process steps.
+
+Run as ``python lock_worker.py MODE LOCK_DIR NAME RESOURCE [ARGS...]``; it
+imports only ``lockspec`` and talks in JSON lines on stdout:
+
+* ``race``: print ``ready``, wait for a line on stdin, try once to acquire,
+  print the lease (or null) and exit.
+* ``hold TTL_MS``: acquire, print the lease, then wait on stdin until killed.
+* ``count ROUNDS COUNTER_FILE``: ROUNDS times, under the lock, check that
+  nobody else is inside (an exclusive marker file), read-increment-write the
+  counter file, and check the fencing token grew; print a summary.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import zlib
+
+from lockspec import Backoff, Coordinator
+
+
+def race(instance: Coordinator, resource: str) -> dict[str, object]:
+    print("ready", flush=True)
+    sys.stdin.readline()
+    lease = instance.try_acquire_lock(resource)
+    return {"lease": dataclasses.asdict(lease) if lease else None}
+
+
+def hold(instance: Coordinator, resource: str, ttl_ms: str) -> None:
+    lease = instance.try_acquire_lock(resource, ttl_ms=int(ttl_ms))
+    print(json.dumps({"lease": dataclasses.asdict(lease) if lease else None}), flush=True)
+    sys.stdin.readline()
+
+
+def count(instance: Coordinator, resource: str, rounds: str, counter_file: str) -> dict[str, object]:
+    marker = counter_file + ".inside"
+    overlaps = token_regressions = completed = 0
+    for _ in range(int(rounds)):
+        with instance.lock(resource, ttl_ms=30_000, timeout_ms=60_000) as lease:
+            try:
+                os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                overlaps += 1
+            with open(counter_file, encoding="ascii") as file:
+                value, last_token = (int(part) for part in file.read().split())
+            if lease.fencing_token <= last_token:
+                token_regressions += 1
+            with open(counter_file, "w", encoding="ascii") as file:
+                file.write(f"{value + 1} {lease.fencing_token}")
+            os.unlink(marker)
+            completed += 1
+    return {"completed": completed, "overlaps": overlaps, "token_regressions": token_regressions}
+
+
+def main(mode: str, lock_dir: str, name: str, resource: str, *arguments: str) -> None:
+    # Short, jittered waits: a stress test wants many rounds, and jitter keeps
+    # sixteen processes from waking in lock-step.
+    backoff = Backoff(base_ms=1, factor=2, cap_ms=16, jitter=0.5, seed=zlib.crc32(name.encode()))
+    instance = Coordinator(lock_dir, instance_id=name, backoff=backoff)
+    if mode == "race":
+        print(json.dumps(race(instance, resource)), flush=True)
+    elif mode == "hold":
+        hold(instance, resource, *arguments)
+    elif mode == "count":
+        print(json.dumps(count(instance, resource, *arguments)), flush=True)
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,36 @@
+"""Parameter types of the step patterns, registered once on import.
+
+``{duration:Duration}`` reads "150 ms", "30 s" or "2 min" as milliseconds;
+``{durations:Durations}`` reads "10 ms, 20 ms and 40 ms" (or "no time");
+``{names:Names}`` reads "A and B" or "A, B and C".
+"""
+
+from __future__ import annotations
+
+import re
+
+import parse
+from behave import register_type
+
+_UNITS = {"ms": 1, "s": 1000, "min": 60_000}
+_DURATION = r"\d+(?:\.\d+)? ?(?:ms|s|min)"
+_NAME = r"[A-Z][A-Za-z0-9]*"
+
+
+@parse.with_pattern(_DURATION)
+def parse_duration(text: str) -> float:
+    number, unit = re.fullmatch(r"(\d+(?:\.\d+)?) ?(ms|s|min)", text).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS[unit]
+
+
+@parse.with_pattern(rf"no time|{_DURATION}(?:(?:, | and ){_DURATION})*")
+def parse_durations(text: str) -> list[float]:
+    return [] if text == "no time" else [parse_duration(part) for part in re.split(r", | and ", text)]
+
+
+@parse.with_pattern(rf"{_NAME}(?:(?:, | and ){_NAME})*")
+def parse_names(text: str) -> list[str]:
+    return re.split(r", | and ", text)
+
+
+register_type(Duration=parse_duration, Durations=parse_durations, Names=parse_names)

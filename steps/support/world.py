@@ -1,0 +1,136 @@
+"""What one scenario works with: its lock directory, its clock and its named instances.
+
+Every named instance is a real ``Coordinator`` on the scenario's lock
+directory, whose store and file system are wrapped (``wrappers``) so that
+steps can watch and steer it. The world remembers what each instance's last
+action produced (its outcome) and every lease each instance acquired.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from lockspec import Backoff, Clock, Coordinator, FileLeaseStore, Lock, LockError
+from lockspec.naming import lease_file_name
+from steps.support.wrappers import WatchedFileSystem, WatchedStore
+
+#: The name of the instance that inspects the lock directory for ``Then`` steps
+#: without being one of the scenario's actors.
+ONLOOKER = "onlooker"
+
+
+class World:
+    def __init__(self, lock_dir: Path, clock: Clock) -> None:
+        self.lock_dir = lock_dir
+        self.clock = clock
+        self.instances: dict[str, Coordinator] = {}
+        self.stores: dict[str, WatchedStore] = {}
+        self.files: dict[str, WatchedFileSystem] = {}
+        self.outcomes: dict[str, object] = {}
+        self.leases: dict[tuple[str, str], list[Lock]] = {}
+        self.real_sleeps: list[float] = []
+        self.last_actor = ""
+        self.waits: dict[str, list[float]] = {}
+        self.elapsed_ms: dict[str, int] = {}
+        self.observations: dict[str, int] = {}
+
+    def start(self, name: str, backoff: Backoff | None = None, lock_dir: Path | None = None) -> Coordinator:
+        """Start (or restart) instance ``name`` on the scenario's lock directory."""
+        self.stop(name)
+        files = WatchedFileSystem()
+        store = WatchedStore(FileLeaseStore(lock_dir or self.lock_dir, files=files))
+        clock = _RecordingClock(self.clock, self.waits.setdefault(name, []))
+        instance = Coordinator(instance_id=name, clock=clock, store=store, backoff=backoff)
+        self.instances[name], self.stores[name], self.files[name] = instance, store, files
+        return instance
+
+    def instance(self, name: str) -> Coordinator:
+        if name not in self.instances:
+            raise AssertionError(f"instance {name!r} was never started (started: {sorted(self.instances)})")
+        return self.instances[name]
+
+    def stop(self, name: str) -> None:
+        """Let instance ``name`` vanish without releasing anything, as a crash would."""
+        instance = self.instances.pop(name, None)
+        if instance is not None:
+            instance.close()
+
+    def act(self, name: str, action: Callable[[Coordinator], object]) -> object:
+        """Let ``name`` act, remembering the outcome; a ``LockError`` is an outcome too."""
+        if name in self.stores:
+            self.stores[name].observations = 0
+        self.waits.setdefault(name, []).clear()
+        started = self.clock.now_ms()
+        try:
+            outcome = action(self.instance(name))
+        except LockError as error:
+            outcome = error
+        self.elapsed_ms[name] = self.clock.now_ms() - started
+        if name in self.stores:
+            self.observations[name] = self.stores[name].observations
+        if isinstance(outcome, Lock):
+            self.leases.setdefault((name, outcome.resource), []).append(outcome)
+        self.outcomes[name] = outcome
+        self.last_actor = name
+        return outcome
+
+    def outcome(self, name: str) -> object:
+        if name not in self.outcomes:
+            raise AssertionError(f"instance {name!r} has not acted yet")
+        return self.outcomes[name]
+
+    def lease_of(self, name: str, resource: str, which: int = -1) -> Lock:
+        """The lease ``name`` acquired on ``resource`` (by default its latest)."""
+        leases = self.leases.get((name, resource), [])
+        if not leases:
+            raise AssertionError(f"instance {name!r} never acquired {resource!r}")
+        return leases[which]
+
+    def holder(self, resource: str) -> Lock | None:
+        """Who holds ``resource`` now, as any instance would see it."""
+        return self._onlooker().holder(resource)
+
+    def file_store(self) -> FileLeaseStore:
+        """The lock directory's store, for the paths of its folders."""
+        self._onlooker()
+        return self.stores[ONLOOKER].inner
+
+    def _onlooker(self) -> Coordinator:
+        if ONLOOKER not in self.instances:
+            self.start(ONLOOKER)
+        return self.instances[ONLOOKER]
+
+    def lease_path(self, resource: str) -> Path:
+        return self.lock_dir / lease_file_name(resource)
+
+    def outside(self) -> dict[str, bytes | None]:
+        """Everything in the scenario's folder outside the lock directory (None for folders and links)."""
+        found: dict[str, bytes | None] = {}
+        for path in sorted(self.lock_dir.parent.rglob("*")):
+            if path == self.lock_dir or self.lock_dir in path.parents:
+                continue
+            regular = path.is_file() and not path.is_symlink()
+            found[str(path.relative_to(self.lock_dir.parent))] = path.read_bytes() if regular else None
+        return found
+
+    def close(self) -> None:
+        for name in list(self.instances):
+            self.stop(name)
+        shutil.rmtree(self.lock_dir.parent, ignore_errors=False)
+
+
+class _RecordingClock:
+    """One instance's view of the scenario's clock, remembering the waits it made."""
+
+    def __init__(self, clock: Clock, waits: list[float]) -> None:
+        self._clock = clock
+        self._waits = waits
+
+    def now_ms(self) -> int:
+        return self._clock.now_ms()
+
+    def sleep_ms(self, ms: float) -> None:
+        self._waits.append(ms)
+        self._clock.sleep_ms(ms)

@@ -1,0 +1,92 @@
+"""Transparent wrappers around the real store and file system of an instance.
+
+They let a scenario see and steer what an instance does at one precise
+moment (after it has looked at a lease, while it writes one) or make one file
+operation fail, without replacing any of the coordinator's logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from lockspec import FileLeaseStore, FileSystem, Lock, Observation
+
+Action = Callable[[], None]
+
+
+class WatchedStore:
+    """A ``LeaseStore`` that counts observations and can act right after one."""
+
+    def __init__(self, inner: FileLeaseStore) -> None:
+        self.inner = inner
+        self.observations = 0
+        self._after_next_observation: list[Action] = []
+
+    def after_next_observation(self, action: Action) -> None:
+        """Run ``action`` once, just after the next observation returns."""
+        self._after_next_observation.append(action)
+
+    def observe(self, resource: str) -> Observation:
+        seen = self.inner.observe(resource)
+        self._observed()
+        return seen
+
+    def observe_all(self) -> Iterator[Observation]:
+        seen = list(self.inner.observe_all())
+        self._observed()
+        return iter(seen)
+
+    def claim(self, seen: Observation, draft: Lock) -> Lock | None:
+        return self.inner.claim(seen, draft)
+
+    def replace(self, seen: Observation, lease: Lock) -> bool:
+        return self.inner.replace(seen, lease)
+
+    def remove(self, seen: Observation) -> bool:
+        return self.inner.remove(seen)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def _observed(self) -> None:
+        self.observations += 1
+        actions, self._after_next_observation = self._after_next_observation, []
+        for action in actions:
+            action()
+
+
+class WatchedFileSystem(FileSystem):
+    """The real ``FileSystem``, with one-shot faults and a hook on writes."""
+
+    def __init__(self) -> None:
+        self.faults: dict[str, OSError] = {}
+        self.while_writing: list[Action] = []
+
+    def fail_next(self, operation: str, error: OSError) -> None:
+        """Make the next call of ``operation`` (write_new, move, delete) raise ``error``."""
+        self.faults[operation] = error
+
+    def write_new(self, path: Path, data: bytes) -> None:
+        error = self.faults.pop("write_new", None)
+        if error is not None:
+            # As a full disk does: the file exists, half written, when the write fails.
+            super().write_new(path, data[: len(data) // 2])
+            raise error
+        super().write_new(path, data)
+        actions, self.while_writing = self.while_writing, []
+        for action in actions:
+            action()
+
+    def move(self, source: Path, target: Path) -> None:
+        self._maybe_fail("move")
+        super().move(source, target)
+
+    def delete(self, path: Path) -> None:
+        self._maybe_fail("delete")
+        super().delete(path)
+
+    def _maybe_fail(self, operation: str) -> None:
+        error = self.faults.pop(operation, None)
+        if error is not None:
+            raise error
