@@ -1,5 +1,4 @@
-"""behave hooks: every scenario gets a fresh lock directory and, unless it runs
-real processes, a frozen clock.
+"""behave hooks: a fresh lock directory per scenario and, usually, a frozen clock.
 
 * ``before_scenario`` makes a temporary folder holding the scenario's lock
   directory and removes it afterwards, so scenarios never share leases and
@@ -8,8 +7,9 @@ real processes, a frozen clock.
   see a frozen clock: they use the real clock, with bounded waits.
 * All others freeze time with freezegun and drive it only through backoff
   waits and "... pass" steps. filelock is ignored (its guard polling must see
-  real time) and so is behave (its step and scenario timings stay real). A tripwire on ``time.sleep`` fails the step if lockspec itself ever
-  sleeps for real instead of waiting on its clock.
+  real time) and so is behave (its step and scenario timings stay real).
+  A tripwire on ``time.sleep`` fails the step if lockspec itself ever sleeps
+  for real instead of waiting on its clock.
 * Records of the ``lockspec`` logger are kept on ``context.log_records``.
 """
 
@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import SupportsIndex
 
 from behave.model import Scenario
 from behave.runner import Context
@@ -58,7 +59,7 @@ def before_scenario(context: Context, scenario: Scenario) -> None:
 def _forbid_real_sleep_in_lockspec(context: Context, world: World) -> None:
     real_sleep = time.sleep
 
-    def tripwire(seconds: float) -> None:
+    def tripwire(seconds: float | SupportsIndex) -> None:
         caller = sys._getframe(1).f_globals.get("__name__", "")
         if caller == "lockspec" or caller.startswith("lockspec."):
             world.real_sleeps.append(seconds)

@@ -18,7 +18,9 @@ def time_passes(context: Context, elapsed: float) -> None:
 @then("instance {name} made {attempts:d} attempts")
 def made_attempts(context: Context, name: str, attempts: int) -> None:
     looked = context.world.observations.get(name)
-    assert_that(looked, equal_to(attempts), f"how often {name} looked at the lease in its last action (once per attempt)")
+    assert_that(
+        looked, equal_to(attempts), f"how often {name} looked at the lease in its last action (once per attempt)"
+    )
 
 
 @then("instance {name} waited {waits:Durations} between them")

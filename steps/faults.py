@@ -40,7 +40,7 @@ def inject_fault(context: Context, operation: str, name: str, message: str) -> N
 @when("instance {name} tries to acquire {resource} with a TTL of {ttl_ms} ms and {max_retries} retries")
 def try_acquire_raw(context: Context, name: str, resource: str, ttl_ms: str, max_retries: str) -> None:
     arguments = python_value(resource), python_value(ttl_ms), python_value(max_retries)
-    context.world.act(name, lambda instance: instance.try_acquire_lock(*arguments))  # type: ignore[arg-type]
+    context.world.act(name, lambda instance: instance.try_acquire_lock(*arguments))
 
 
 @given('instance {name} has tried to acquire "{resource}"')

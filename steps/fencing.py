@@ -8,7 +8,6 @@ from hamcrest import assert_that, equal_to, has_item, is_
 
 from steps.support.protected_resource import ProtectedResource
 
-
 _ENDINGS = {
     "release",
     "expiry",

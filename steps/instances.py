@@ -53,7 +53,7 @@ def holds_again_at_once(context: Context, name: str, resource: str) -> None:
     assert_that(after.acquired_at_ms, equal_to(before.acquired_at_ms), "both acquisitions in one millisecond")
 
 
-@given('instance {name} holds a resource whose name is {length:d} characters long')
+@given("instance {name} holds a resource whose name is {length:d} characters long")
 def holds_long_name(context: Context, name: str, length: int) -> None:
     context.long_name = "r" * length
     holds(context, name, context.long_name)
@@ -119,8 +119,8 @@ def release_first(context: Context, name: str, resource: str) -> None:
     context.world.act(name, lambda instance: instance.release_lock(lease))
 
 
-@when("instance {name} tries to release instance {owner}'s lock on \"{resource}\"")
-@given("instance {name} has tried to release instance {owner}'s lock on \"{resource}\"")
+@when('instance {name} tries to release instance {owner}\'s lock on "{resource}"')
+@given('instance {name} has tried to release instance {owner}\'s lock on "{resource}"')
 def release_other(context: Context, name: str, owner: str, resource: str) -> None:
     lease = context.world.lease_of(owner, resource)
     context.world.act(name, lambda instance: instance.release_lock(lease))
@@ -139,7 +139,7 @@ def renew(context: Context, name: str, resource: str) -> None:
     context.renewed = renewed
 
 
-@when("instance {name} tries to renew instance {owner}'s lock on \"{resource}\"")
+@when('instance {name} tries to renew instance {owner}\'s lock on "{resource}"')
 def renew_other(context: Context, name: str, owner: str, resource: str) -> None:
     lease = context.world.lease_of(owner, resource)
     context.world.act(name, lambda instance: instance.renew_lock(lease))

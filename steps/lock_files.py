@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+
 from behave import given, register_type, then
 from behave.runner import Context
 from hamcrest import (
@@ -14,7 +15,6 @@ from hamcrest import (
     empty,
     equal_to,
     greater_than_or_equal_to,
-    has_item,
     has_length,
     is_,
     less_than_or_equal_to,
@@ -141,8 +141,8 @@ def no_lease_left(context: Context, resource: str) -> None:
 
 @then('a warning about "{text}" was logged')
 def warning_logged(context: Context, text: str) -> None:
-    warnings = [r.getMessage() for r in context.log_records if r.levelno >= logging.WARNING]
-    assert_that(warnings, has_item(contains_string(text)), "warnings logged by lockspec")
+    warnings = "\n".join(r.getMessage() for r in context.log_records if r.levelno >= logging.WARNING)
+    assert_that(warnings, contains_string(text), "warnings logged by lockspec")
 
 
 def _assert_nothing_pending(context: Context) -> None:

@@ -47,10 +47,7 @@ def race_in_processes(context: Context, count: int, resource: str) -> None:
     context.race = {name: lease_from(finish(process)) for name, process in processes.items()}
 
 
-@when(
-    "{count:d} separate processes each increment a shared counter {rounds:d} times"
-    ' under the lock on "{resource}"'
-)
+@when('{count:d} separate processes each increment a shared counter {rounds:d} times under the lock on "{resource}"')
 def stress(context: Context, count: int, rounds: int, resource: str) -> None:
     counter = context.world.lock_dir.parent / "counter"
     counter.write_text("0 0", encoding="ascii")

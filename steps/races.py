@@ -28,14 +28,17 @@ def saw_free(context: Context, watcher: str, resource: str) -> None:
     assert_that(seen.is_absent, is_(True), f"{watcher} found no lease file of {resource!r}")
 
 
-@when('instance {name} tries to acquire "{resource}", but instance {rival} takes it over right after {looker} has looked')
+@when(
+    'instance {name} tries to acquire "{resource}", but instance {rival} takes it over right after {looker} has looked'
+)
 def acquire_overtaken(context: Context, name: str, resource: str, rival: str, looker: str) -> None:
     _rival_acts_after_next_look(context, name, rival, resource, looker)
     context.world.act(name, lambda instance: instance.try_acquire_lock(resource))
 
 
 @when(
-    'instance {name} cleans up expired locks, but instance {rival} takes over "{resource}" right after {looker} has looked'
+    "instance {name} cleans up expired locks,"
+    ' but instance {rival} takes over "{resource}" right after {looker} has looked'
 )
 def cleanup_overtaken(context: Context, name: str, rival: str, resource: str, looker: str) -> None:
     _rival_acts_after_next_look(context, name, rival, resource, looker)

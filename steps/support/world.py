@@ -30,7 +30,7 @@ class World:
         self.files: dict[str, WatchedFileSystem] = {}
         self.outcomes: dict[str, object] = {}
         self.leases: dict[tuple[str, str], list[Lock]] = {}
-        self.real_sleeps: list[float] = []
+        self.real_sleeps: list[object] = []
         self.last_actor = ""
         self.waits: dict[str, list[float]] = {}
         self.elapsed_ms: dict[str, int] = {}

@@ -1,0 +1,4 @@
+class Scenario:
+    name: str
+    @property
+    def effective_tags(self) -> list[str]: ...
