@@ -37,3 +37,11 @@ Feature: Only one instance holds a resource at a time
     And instance C uses a lock directory of its own
     When instance C tries to acquire "resource-1"
     Then instance C gets the lock on "resource-1"
+
+  Scenario: Instances started without a name get distinct names of their own
+    Given instance U is started without a name
+    And instance V is started without a name
+    And instance U holds "resource-1"
+    When instance V tries to acquire "resource-1"
+    Then instance V is refused
+    And the holder of "resource-1" is named after this host and process, and is not instance V

@@ -28,3 +28,9 @@ Feature: Exactly one of many simultaneous contenders wins
     Then the counter reads 480
     And no two processes were ever inside the critical section at the same time
     And every process saw the fencing token increase with every acquisition
+
+  @processes
+  Scenario: An instance still excludes after its process forks
+    When a process holding an instance forks, and parent and child each increment a shared counter 100 times under the lock on "resource-1"
+    Then the counter reads 200
+    And no two processes were ever inside the critical section at the same time

@@ -42,6 +42,16 @@ Feature: An unreadable lease file never blocks a resource
       | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": "soon", "expires_at_ms": 1, "fencing_token": 1} | a mistyped field |
       | {"format": 1, "resource": "resource-2", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1} | a lease of another resource |
       | {"format": 99}                           | an unknown format                           |
+      | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1} | no owner |
+      | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 5, "expires_at_ms": 4, "fencing_token": 1} | expires before it was acquired |
+      | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 0} | no valid fencing token |
+      | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": true, "expires_at_ms": 99999999999999, "fencing_token": 1} | a boolean for a time |
+
+  Scenario: A lease file too large to be a lease is set aside without being read whole
+    Given the file "resource-1.lock" in the lock directory holds 1024 KiB of garbage
+    When instance A tries to acquire "resource-1"
+    Then instance A gets the lock on "resource-1"
+    And the unreadable file was kept aside, 1024 KiB long
 
   Scenario Outline: Something other than a regular file at a lease path is set aside, never followed
     Given the lease path of "resource-1" is <thing>
@@ -58,10 +68,19 @@ Feature: An unreadable lease file never blocks a resource
       | a symbolic link to a folder outside the lock directory | symbolic link |
       | a dangling symbolic link                               | symbolic link |
 
-  Scenario: Files that lockspec never writes are left alone
-    Given the file "notes.txt" in the lock directory contains 'not a lease'
-    And the file "resource-1.lock.bak" in the lock directory contains 'INVALID{JSON'
+  Scenario Outline: Files that lockspec never writes are left alone by cleanup
+    Given the file "<file name>" in the lock directory contains 'INVALID{JSON'
     When instance A cleans up expired locks
     Then the cleanup reports nothing
-    And the file "notes.txt" in the lock directory still contains 'not a lease'
-    And the file "resource-1.lock.bak" in the lock directory still contains 'INVALID{JSON'
+    And the file "<file name>" in the lock directory still contains 'INVALID{JSON'
+
+    Examples:
+      | file name           | comment                                      |
+      | notes.txt           | not a lease file name                        |
+      | resource-1.lock.bak | a backup copy                                |
+      | .hidden.lock        | hidden, like lockspec's own files            |
+      | %ab.lock            | decodes to "ab", whose lease file is ab.lock |
+      | %%zz.lock           | not a valid percent-encoding                 |
+      | %%ff.lock           | encodes bytes that are not UTF-8             |
+      | %%61.lock           | encodes "a", whose lease file is a.lock      |
+      | with space.lock     | a character no lease file name has           |

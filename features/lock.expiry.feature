@@ -48,6 +48,14 @@ Feature: An expired lease can be cleaned up by any instance
     Then the cleanup reports "resource-2" only
     And "resource-1" is still held by instance A with the lease it acquired
 
+  Scenario: Cleanup finds expired leases whatever their resource names
+    Given instance A holds "a:b/c" with a TTL of 100 ms
+    And instance A holds "ressource-été" with a TTL of 100 ms
+    And instance A holds a resource whose name is 1000 characters long, with a TTL of 100 ms
+    And 150 ms have passed
+    When instance B cleans up expired locks
+    Then the cleanup reports "a:b/c", "ressource-été" and the long name
+
   Scenario: Cleanup of a lock directory without leases reports nothing
     When instance B cleans up expired locks
     Then the cleanup reports nothing

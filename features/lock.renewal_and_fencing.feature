@@ -41,6 +41,21 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
     Then instance A is told its lease was lost
     And "resource-1" is still held by instance B with the lease it acquired
 
+  Scenario: A renewal overtaken by a takeover of the expired lease changes nothing
+    Given instance C shares the lock directory too
+    And instance A holds "resource-1" with a TTL of 100 ms
+    And 150 ms have passed
+    When instance A renews its lock on "resource-1", but instance C takes it over right after A has looked
+    Then instance A is told its lease was lost
+    And "resource-1" is still held by instance C with the lease it acquired
+
+  Scenario: A holder that loses its lease inside a with-block is warned when it leaves the block
+    Given instance C shares the lock directory too
+    And instance C will acquire "resource-1" 150 ms from now
+    When instance A works on "resource-1" under its lock for 200 ms with a TTL of 100 ms
+    Then a warning about "was lost before release" was logged
+    And "resource-1" is still held by instance C with the lease it acquired
+
   Scenario: A non-owner cannot renew another instance's lease
     Given instance A holds "resource-1" with a TTL of 100 ms
     When instance B tries to renew instance A's lock on "resource-1"

@@ -25,6 +25,7 @@ Feature: Bad input gets a clear error and loses nothing
       | "bad\x00name" | 30000        | 0           | resource    | NUL byte                   |
       | "x" * 1025    | 30000        | 0           | resource    | longer than 1024           |
       | 42            | 30000        | 0           | resource    | not a string               |
+      | "\ud800"      | 30000        | 0           | resource    | not encodable as UTF-8     |
       | "resource-1"  | 0            | 0           | ttl_ms      | zero                       |
       | "resource-1"  | -100         | 0           | ttl_ms      | negative                   |
       | "resource-1"  | nan          | 0           | ttl_ms      | NaN                        |
@@ -34,11 +35,67 @@ Feature: Bad input gets a clear error and loses nothing
       | "resource-1"  | True         | 0           | ttl_ms      | a boolean, not a number    |
       | "resource-1"  | 30000        | -1          | max_retries | negative                   |
       | "resource-1"  | 30000        | 1.5         | max_retries | not a whole number         |
+      | "resource-1"  | 30000        | 10001       | max_retries | a spin, not a backoff      |
+
+  Scenario Outline: Releasing or renewing something that is not a lock is rejected
+    When instance A tries to <action> something that is not a lock
+    Then instance A fails with an invalid argument error naming "lock"
+
+    Examples:
+      | action  |
+      | release |
+      | renew   |
+
+  Scenario Outline: Invalid backoff settings are rejected with a message naming them
+    When an instance is started with a backoff of base <base> ms, factor <factor>, cap <cap> ms and jitter <jitter>
+    Then starting it fails with an invalid argument error naming "<argument>"
+
+    Examples:
+      | base | factor | cap  | jitter | argument |
+      | 0    | 2      | 1000 | 0      | base_ms  |
+      | nan  | 2      | 1000 | 0      | base_ms  |
+      | 10   | 0.5    | 1000 | 0      | factor   |
+      | 10   | 2      | -1   | 0      | cap_ms   |
+      | 10   | 2      | 1000 | 1.5    | jitter   |
+
+  Scenario: An instance needs exactly one place to keep leases
+    When an instance is started with both a lock directory and a store
+    Then starting it fails with an invalid argument error naming "lock_dir"
 
   Scenario: A lock directory that is a regular file is reported as a storage error
     Given the path "not-a-folder" next to the lock directory is a regular file
     When instance C is started with "not-a-folder" as its lock directory
-    Then starting instance C fails with a storage error naming "not-a-folder"
+    Then starting it fails with a storage error naming "not-a-folder"
+
+  Scenario Outline: A lock directory removed underneath the instances is an error, never recreated elsewhere
+    Given the lock directory was removed underneath the instances
+    When instance A <action>
+    Then instance A fails with a storage error naming "locks" and "No such file or directory"
+    And the lock directory does not exist
+
+    Examples:
+      | action                            |
+      | tries to acquire "resource-1"     |
+      | cleans up expired locks           |
+
+  Scenario: Lockspec's own bookkeeping folder being unusable is reported as a storage error
+    Given the lock directory's ".lockspec" folder was replaced by a regular file
+    When instance A tries to acquire "resource-1"
+    Then instance A fails with a storage error naming ".lockspec" and "File exists"
+
+  Scenario: A lease file that cannot be read is reported, not taken for a free resource
+    Given instance B holds "resource-1"
+    And the next read by instance A fails with "Input/output error"
+    When instance A tries to acquire "resource-1"
+    Then instance A fails with a storage error naming "resource-1.lock" and "Input/output error"
+    And "resource-1" is still held by instance B with the lease it acquired
+
+  Scenario: An unreadable lease file that cannot be moved aside stays where it is
+    Given the file "resource-1.lock" in the lock directory contains 'INVALID{JSON'
+    And the next rename by instance A fails with "Permission denied"
+    When instance A tries to acquire "resource-1"
+    Then instance A fails with a storage error naming "resource-1.lock" and "Permission denied"
+    And the file "resource-1.lock" in the lock directory still contains 'INVALID{JSON'
 
   Scenario Outline: A storage failure while acquiring is reported with its path and cause
     Given instance B holds "resource-2"

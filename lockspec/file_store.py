@@ -5,9 +5,13 @@ Layout of a lock directory::
     <resource>.lock              one lease file per held resource (JSON)
     .lockspec/guard-00 .. -ff    guard files: OS-level critical sections and
                                  fencing counters (see ``lockspec.guards``)
-    .lockspec/pending/           lease files being written, before the move
+    .lockspec/pending-*.tmp      lease files being written, before the move
     .lockspec/unreadable/        unreadable lease files moved aside, kept for
                                  an operator to inspect
+
+The ``.lockspec`` folder is recreated when missing (an operator may wipe it);
+its fencing counters are then lost, but a new token still exceeds the token
+of the lease it replaces.
 
 Why it is race-free: a lease file is only ever created, replaced or removed
 while its guard is held, after re-reading it and checking that it is still
@@ -52,19 +56,13 @@ class FileLeaseStore:
     def __init__(self, lock_dir: str | os.PathLike[str], files: FileSystem | None = None) -> None:
         self.lock_dir = Path(lock_dir).absolute()
         self._files = files or FileSystem()
-        bookkeeping = self.lock_dir / BOOKKEEPING_FOLDER
-        self.pending_folder = bookkeeping / "pending"
-        self.unreadable_folder = bookkeeping / "unreadable"
-        self._guards = Guards(bookkeeping)
-        for folder in (self.lock_dir, self.pending_folder, self.unreadable_folder):
-            try:
-                self._files.make_folder(folder)
-            except OSError as error:
-                raise LockStorageError("create lock directory", folder, error) from error
-
-    def path_of(self, resource: str) -> Path:
-        """Where ``resource``'s lease file lives (always inside the lock directory)."""
-        return self.lock_dir / lease_file_name(resource)
+        self.bookkeeping_folder = self.lock_dir / BOOKKEEPING_FOLDER
+        self.unreadable_folder = self.bookkeeping_folder / "unreadable"
+        self._guards = Guards(self.bookkeeping_folder)
+        try:
+            self._files.make_folder(self.bookkeeping_folder)
+        except OSError as error:
+            raise LockStorageError("create lock directory", self.bookkeeping_folder, error) from error
 
     def observe(self, resource: str) -> Observation:
         return self._observe(lease_file_name(resource), resource)
@@ -141,7 +139,7 @@ class FileLeaseStore:
         return Observation(key, lease.resource, lease, None, version)
 
     def _write(self, path: Path, data: bytes) -> None:
-        pending = self.pending_folder / f"{uuid.uuid4().hex}.tmp"
+        pending = self.bookkeeping_folder / f"pending-{uuid.uuid4().hex}.tmp"
         try:
             self._files.write_new(pending, data)
             self._files.move(pending, path)
@@ -155,6 +153,7 @@ class FileLeaseStore:
         path = self.lock_dir / seen.key
         target = self.unreadable_folder / f"{seen.key}.{uuid.uuid4().hex[:12]}"
         try:
+            self._files.make_folder(self.unreadable_folder)
             self._files.move(path, target)
         except OSError as error:
             raise LockStorageError("move aside unreadable lease file", path, error) from error

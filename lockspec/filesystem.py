@@ -42,9 +42,13 @@ class FileSystem:
         except FileNotFoundError:
             return None
         except OSError:
+            # Why it cannot be opened decides: a link or a socket is garbage at
+            # a lease path; a file we may not read is a storage failure.
             info = os.lstat(path)
             if stat.S_ISLNK(info.st_mode):
                 return StoredFile("symbolic link", info.st_ino, b"")
+            if not stat.S_ISREG(info.st_mode):
+                return StoredFile("special file", info.st_ino, b"")
             raise
         try:
             info = os.fstat(fd)

@@ -81,12 +81,10 @@ class Guards:
         """
         stripe = self._stripe(file_name)
         path = self.path_of(file_name)
-        try:
-            fd = self._descriptor(stripe)
-        except OSError as error:
-            raise LockStorageError("open guard file", path, error) from error
+        self._forget_parent_after_fork()
         with self._thread_locks[stripe]:
             try:
+                fd = self._descriptor(stripe, path)
                 lock_descriptor(fd, blocking=True, poll_interval=_POLL_SECONDS)
             except OSError as error:
                 raise LockStorageError("lock guard file", path, error) from error
@@ -107,19 +105,23 @@ class Guards:
     def _stripe(file_name: str) -> int:
         return zlib.crc32(file_name.encode("utf-8")) % STRIPES
 
-    def _descriptor(self, stripe: int) -> int:
+    def _forget_parent_after_fork(self) -> None:
+        # A forked child shares its parent's open file descriptions, and so its
+        # flocks; its copies of the thread locks may be held by parent threads
+        # that do not exist in the child. It needs guards of its own.
         with self._mutex:
             if self._pid != os.getpid():
-                # A forked child shares its parent's open file descriptions and
-                # so its flocks: it must open guards of its own.
                 self._pid = os.getpid()
                 self._fds = {}
                 self._thread_locks = [threading.Lock() for _ in range(STRIPES)]
+
+    def _descriptor(self, stripe: int, path: Path) -> int:
+        with self._mutex:
             fd = self._fds.get(stripe)
             if fd is None:
-                self._folder.mkdir(parents=True, exist_ok=True)
-                fd = os.open(
-                    self._folder / f"guard-{stripe:02x}", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644
-                )
+                # Never parents=True: a vanished lock directory (an unmounted
+                # share) must be an error, not silently recreated elsewhere.
+                self._folder.mkdir(exist_ok=True)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
                 self._fds[stripe] = fd
             return fd

@@ -40,10 +40,6 @@ class Lock:
         """A lease is expired once the clock reaches its expiry time."""
         return now_ms >= self.expires_at_ms
 
-    def remaining_ms(self, now_ms: int) -> int:
-        """Milliseconds left before expiry (0 once expired)."""
-        return max(0, self.expires_at_ms - now_ms)
-
 
 class UnreadableLease(ValueError):
     """The stored bytes are not a lease of the current format; says why."""

@@ -47,10 +47,8 @@ def is_lease_file_name(file_name: str) -> bool:
     Files of any other name in the lock directory are not ours to judge and
     are left alone.
     """
-    if not file_name.endswith(LEASE_SUFFIX):
-        return False
-    stem = file_name[: -len(LEASE_SUFFIX)]
-    return _HASHED.fullmatch(stem) is not None or resource_of_file_name(file_name) is not None
+    hashed = file_name.endswith(LEASE_SUFFIX) and _HASHED.fullmatch(file_name.removesuffix(LEASE_SUFFIX))
+    return bool(hashed) or resource_of_file_name(file_name) is not None
 
 
 def resource_of_file_name(file_name: str) -> str | None:

@@ -7,16 +7,18 @@ import errno
 import math
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from behave import given, then, when
 from behave.runner import Context
 from hamcrest import assert_that, instance_of
 
-from lockspec import Coordinator, InvalidArgumentError, LockError, LockStorageError
+from lockspec import Backoff, Coordinator, InvalidArgumentError, LockError, LockStorageError
 from steps.support.matchers import an_error
 
-_OPERATIONS = {"write": "write_new", "rename": "move", "removal": "delete"}
+_OPERATIONS = {"read": "read", "write": "write_new", "rename": "move", "removal": "delete"}
 _ERRNO_BY_MESSAGE = {os.strerror(number): number for number in errno.errorcode}
 _REPEATED = re.compile(r'"(.)" \* (\d+)')
 
@@ -51,15 +53,48 @@ def tried_to_acquire(context: Context, name: str, resource: str) -> None:
 @when('instance {name} is started with "{folder}" as its lock directory')
 def start_on_folder(context: Context, name: str, folder: str) -> None:
     path: Path = context.world.lock_dir.parent / folder
+    _start(context, lambda: Coordinator(path, instance_id=name))
+
+
+@when("an instance is started with a backoff of base {base} ms, factor {factor}, cap {cap} ms and jitter {jitter}")
+def start_with_backoff(context: Context, base: str, factor: str, cap: str, jitter: str) -> None:
+    settings: list[Any] = [python_value(text) for text in (base, factor, cap, jitter)]
+    _start(context, lambda: Coordinator(context.world.lock_dir, backoff=Backoff(*settings)))
+
+
+@when("an instance is started with both a lock directory and a store")
+def start_with_both(context: Context) -> None:
+    store = context.world.file_store()
+    _start(context, lambda: Coordinator(context.world.lock_dir, store=store))
+
+
+@when("instance {name} tries to {action} something that is not a lock")
+def misuse(context: Context, name: str, action: str) -> None:
+    not_a_lock: object = {"resource": "resource-1"}
+    if action == "release":
+        context.world.act(name, lambda instance: instance.release_lock(not_a_lock))
+    else:
+        context.world.act(name, lambda instance: instance.renew_lock(not_a_lock))
+
+
+@then('starting it fails with a storage error naming "{fragment}"')
+def start_failed(context: Context, fragment: str) -> None:
+    assert_that(context.start_outcome, an_error(LockStorageError, fragment))
+
+
+@then('starting it fails with an invalid argument error naming "{argument}"')
+def start_rejected(context: Context, argument: str) -> None:
+    assert_that(context.start_outcome, an_error(InvalidArgumentError, f"invalid {argument}:"))
+
+
+def _start(context: Context, start: Callable[[], Coordinator]) -> None:
     try:
-        context.start_outcome = Coordinator(path, instance_id=name)
+        instance = start()
     except LockError as error:
         context.start_outcome = error
-
-
-@then('starting instance {name} fails with a storage error naming "{fragment}"')
-def start_failed(context: Context, name: str, fragment: str) -> None:
-    assert_that(context.start_outcome, an_error(LockStorageError, fragment))
+    else:
+        instance.close()
+        context.start_outcome = instance
 
 
 @then('instance {name} fails with a storage error naming "{first}" and "{second}"')

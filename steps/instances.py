@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 from behave import given, then, when
 from behave.runner import Context
-from hamcrest import assert_that, contains_inanyorder, empty, equal_to, greater_than, is_, none
+from hamcrest import (
+    assert_that,
+    contains_inanyorder,
+    empty,
+    equal_to,
+    greater_than,
+    is_,
+    is_not,
+    none,
+    not_none,
+    starts_with,
+)
 
 from lockspec import Backoff, Coordinator, Lock, LockTimeout
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
@@ -22,6 +36,16 @@ def start_instance(context: Context, name: str) -> None:
     context.world.start(name)
 
 
+@given("instance {name} shares the lock directory too")
+def start_one_more(context: Context, name: str) -> None:
+    context.world.start(name)
+
+
+@given("instance {name} is started without a name")
+def start_anonymous(context: Context, name: str) -> None:
+    context.world.start(name, anonymous=True)
+
+
 @given("instance {name} uses a lock directory of its own")
 def start_instance_alone(context: Context, name: str) -> None:
     context.world.start(name, lock_dir=context.world.lock_dir.parent / f"own-{name}")
@@ -36,7 +60,7 @@ def set_backoff(context: Context, name: str, base: float, cap: float) -> None:
 @given('instance {name} has acquired "{resource}" with a TTL of {ttl:Duration}')
 def holds_with_ttl(context: Context, name: str, resource: str, ttl: float) -> None:
     lease = context.world.act(name, lambda instance: instance.try_acquire_lock(resource, ttl_ms=ttl))
-    assert_that(lease, held_by(name, resource), f"setting up: {name} acquires {resource!r}")
+    assert_that(lease, held_by(context.world.id_of(name), resource), f"setting up: {name} acquires {resource!r}")
 
 
 @given('instance {name} holds "{resource}"')
@@ -55,8 +79,18 @@ def holds_again_at_once(context: Context, name: str, resource: str) -> None:
 
 @given("instance {name} holds a resource whose name is {length:d} characters long")
 def holds_long_name(context: Context, name: str, length: int) -> None:
+    holds_long_name_with_ttl(context, name, length, 30_000)
+
+
+@given("instance {name} holds a resource whose name is {length:d} characters long, with a TTL of {ttl:Duration}")
+def holds_long_name_with_ttl(context: Context, name: str, length: int, ttl: float) -> None:
     context.long_name = "r" * length
-    holds(context, name, context.long_name)
+    holds_with_ttl(context, name, context.long_name, ttl)
+
+
+@given('instance {name} will acquire "{resource}" {delay:Duration} from now')
+def acquire_later(context: Context, name: str, resource: str, delay: float) -> None:
+    context.world.clock.schedule(delay, lambda: holds(context, name, resource))
 
 
 @given("instance {name} has crashed without releasing it")
@@ -101,6 +135,16 @@ def work_under_lock(context: Context, name: str, resource: str, timeout: float) 
     def work(instance: Coordinator) -> Lock:
         with instance.lock(resource, timeout_ms=timeout) as lease:
             context.seen_while_working = context.world.holder(resource)
+            return lease
+
+    context.world.act(name, work)
+
+
+@when('instance {name} works on "{resource}" under its lock for {duration:Duration} with a TTL of {ttl:Duration}')
+def work_for(context: Context, name: str, resource: str, duration: float, ttl: float) -> None:
+    def work(instance: Coordinator) -> Lock:
+        with instance.lock(resource, ttl_ms=ttl, timeout_ms=1000) as lease:
+            context.world.clock.advance(duration)
             return lease
 
     context.world.act(name, work)
@@ -154,8 +198,9 @@ def clean_up(context: Context, name: str) -> None:
 @then('instance {name} gets the lock on "{resource}"')
 def gets_lock(context: Context, name: str, resource: str) -> None:
     lease = context.world.outcome(name)
-    assert_that(lease, held_by(name, resource))
-    assert_that(context.world.instance(name).holder(resource), held_by(name, resource, lease))
+    owner = context.world.id_of(name)
+    assert_that(lease, held_by(owner, resource))
+    assert_that(context.world.instance(name).holder(resource), held_by(owner, resource, lease))
 
 
 @then("instance {name} gets the lock on that resource")
@@ -191,12 +236,13 @@ def fails_with_timeout(context: Context, name: str, resource: str, holder: str) 
 
 @then('"{resource}" is still held by instance {name} with the lease it acquired')
 def still_held_unchanged(context: Context, resource: str, name: str) -> None:
-    assert_that(context.world.holder(resource), held_by(name, resource, context.world.lease_of(name, resource)))
+    lease = context.world.lease_of(name, resource)
+    assert_that(context.world.holder(resource), held_by(context.world.id_of(name), resource, lease))
 
 
 @then('"{resource}" is held by instance {name}')
 def held(context: Context, resource: str, name: str) -> None:
-    assert_that(context.world.holder(resource), held_by(name, resource))
+    assert_that(context.world.holder(resource), held_by(context.world.id_of(name), resource))
 
 
 @then('"{resource}" is free')
@@ -213,6 +259,19 @@ def held_while_working(context: Context, name: str, resource: str) -> None:
 @then('the cleanup reports "{resource}" only')
 def cleanup_reports(context: Context, resource: str) -> None:
     assert_that(context.cleanup_report, contains_inanyorder(resource))
+
+
+@then('the cleanup reports "{first}", "{second}" and the long name')
+def cleanup_reports_three(context: Context, first: str, second: str) -> None:
+    assert_that(context.cleanup_report, contains_inanyorder(first, second, context.long_name))
+
+
+@then('the holder of "{resource}" is named after this host and process, and is not instance {name}')
+def holder_named_after_process(context: Context, resource: str, name: str) -> None:
+    lease = context.world.holder(resource)
+    assert_that(lease, is_(not_none()), f"a lease on {resource!r}")
+    assert_that(lease.owner, starts_with(f"{socket.gethostname()}-{os.getpid()}-"), "the holder's instance id")
+    assert_that(lease.owner, is_not(equal_to(context.world.instance(name).instance_id)), f"{name}'s instance id")
 
 
 @then("the cleanup reports nothing")

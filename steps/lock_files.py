@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import stat
 
 from behave import given, register_type, then
@@ -38,6 +39,23 @@ _KINDS = {"directory": stat.S_ISDIR, "FIFO": stat.S_ISFIFO, "symbolic link": sta
 def plant_file(context: Context, file_name: str, contents: str) -> None:
     context.world.file_store()
     (context.world.lock_dir / file_name).write_text(contents, encoding="utf-8")
+
+
+@given('the file "{file_name}" in the lock directory holds {size:d} KiB of garbage')
+def plant_garbage(context: Context, file_name: str, size: int) -> None:
+    context.world.file_store()
+    (context.world.lock_dir / file_name).write_bytes(b"\xff" * size * 1024)
+
+
+@given("the lock directory was removed underneath the instances")
+def remove_lock_dir(context: Context) -> None:
+    shutil.rmtree(context.world.lock_dir)
+
+
+@given('the lock directory\'s "{folder}" folder was replaced by a regular file')
+def replace_folder_by_file(context: Context, folder: str) -> None:
+    shutil.rmtree(context.world.lock_dir / folder)
+    (context.world.lock_dir / folder).write_text("a file, not a folder")
 
 
 @given('the lease path of "{resource}" is {thing}')
@@ -90,6 +108,18 @@ def kept_aside_with(context: Context, contents: str) -> None:
     kept = list(context.world.file_store().unreadable_folder.iterdir())
     assert_that(kept, has_length(1), "files kept aside as unreadable")
     assert_that(kept[0].read_text(encoding="utf-8"), equal_to(contents), "what the file kept aside contains")
+
+
+@then("the unreadable file was kept aside, {size:d} KiB long")
+def kept_aside_sized(context: Context, size: int) -> None:
+    kept = list(context.world.file_store().unreadable_folder.iterdir())
+    assert_that(kept, has_length(1), "files kept aside as unreadable")
+    assert_that(kept[0].stat().st_size, equal_to(size * 1024), "size in bytes of the file kept aside")
+
+
+@then("the lock directory does not exist")
+def lock_dir_absent(context: Context) -> None:
+    assert_that(context.world.lock_dir.exists(), is_(False), f"{context.world.lock_dir} exists")
 
 
 @then("the {thing} was kept aside")
@@ -146,5 +176,5 @@ def warning_logged(context: Context, text: str) -> None:
 
 
 def _assert_nothing_pending(context: Context) -> None:
-    leftovers = sorted(path.name for path in context.world.file_store().pending_folder.iterdir())
+    leftovers = sorted(path.name for path in context.world.file_store().bookkeeping_folder.glob("pending-*"))
     assert_that(leftovers, is_(empty()), "half-written lease files left behind")

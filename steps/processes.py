@@ -44,21 +44,33 @@ def race_in_processes(context: Context, count: int, resource: str) -> None:
         assert process.stdin is not None
         process.stdin.write("go\n")
         process.stdin.flush()
-    context.race = {name: lease_from(finish(process)) for name, process in processes.items()}
+    context.race = {name: lease_from(finish(process)[-1]) for name, process in processes.items()}
 
 
 @when('{count:d} separate processes each increment a shared counter {rounds:d} times under the lock on "{resource}"')
 def stress(context: Context, count: int, rounds: int, resource: str) -> None:
+    _count_in_workers(context, "count", count, rounds, resource)
+
+
+@when(
+    "a process holding an instance forks, and parent and child each increment a shared counter {rounds:d} times"
+    ' under the lock on "{resource}"'
+)
+def fork_stress(context: Context, rounds: int, resource: str) -> None:
+    _count_in_workers(context, "fork-count", 1, rounds, resource)
+
+
+def _count_in_workers(context: Context, mode: str, count: int, rounds: int, resource: str) -> None:
     counter = context.world.lock_dir.parent / "counter"
     counter.write_text("0 0", encoding="ascii")
     context.counter = counter
     processes = [
-        start_worker("count", str(context.world.lock_dir), f"P{number}", resource, str(rounds), str(counter))
+        start_worker(mode, str(context.world.lock_dir), f"P{number}", resource, str(rounds), str(counter))
         for number in range(1, count + 1)
     ]
     for process in processes:
         context.add_cleanup(stop, process)
-    context.summaries = [finish(process) for process in processes]
+    context.summaries = [summary for process in processes for summary in finish(process)]
     context.rounds = rounds
 
 

@@ -45,6 +45,16 @@ def cleanup_overtaken(context: Context, name: str, rival: str, resource: str, lo
     context.cleanup_report = context.world.act(name, lambda instance: instance.cleanup_expired_locks())
 
 
+@when(
+    'instance {name} renews its lock on "{resource}",'
+    " but instance {rival} takes it over right after {looker} has looked"
+)
+def renew_overtaken(context: Context, name: str, resource: str, rival: str, looker: str) -> None:
+    lease = context.world.lease_of(name, resource)
+    _rival_acts_after_next_look(context, name, rival, resource, looker)
+    context.world.act(name, lambda instance: instance.renew_lock(lease))
+
+
 def _rival_acts_after_next_look(context: Context, name: str, rival: str, resource: str, looker: str) -> None:
     assert_that(looker, equal_to(name), "the instance that looks is the one acting")
 

@@ -9,6 +9,8 @@ imports only ``lockspec`` and talks in JSON lines on stdout:
 * ``count ROUNDS COUNTER_FILE``: ROUNDS times, under the lock, check that
   nobody else is inside (an exclusive marker file), read-increment-write the
   counter file, and check the fencing token grew; print a summary.
+* ``fork-count ROUNDS COUNTER_FILE``: use the instance once, fork, and let
+  parent and child both ``count`` with that same instance; print both summaries.
 """
 
 from __future__ import annotations
@@ -55,6 +57,23 @@ def count(instance: Coordinator, resource: str, rounds: str, counter_file: str) 
     return {"completed": completed, "overlaps": overlaps, "token_regressions": token_regressions}
 
 
+def fork_count(instance: Coordinator, resource: str, rounds: str, counter_file: str) -> None:
+    # Using the instance first opens its guard files, which the child inherits.
+    lease = instance.try_acquire_lock(resource)
+    if lease is None or not instance.release_lock(lease):
+        raise SystemExit("could not use the instance before forking")
+    sys.stdout.flush()
+    child = os.fork()
+    summary = count(instance, resource, rounds, counter_file)
+    if child == 0:
+        print(json.dumps(summary), flush=True)
+        os._exit(0)
+    _, status = os.waitpid(child, 0)
+    print(json.dumps(summary), flush=True)
+    if status != 0:
+        raise SystemExit(f"the child exited with status {status}")
+
+
 def main(mode: str, lock_dir: str, name: str, resource: str, *arguments: str) -> None:
     # Short, jittered waits: a stress test wants many rounds, and jitter keeps
     # sixteen processes from waking in lock-step.
@@ -66,6 +85,8 @@ def main(mode: str, lock_dir: str, name: str, resource: str, *arguments: str) ->
         hold(instance, resource, *arguments)
     elif mode == "count":
         print(json.dumps(count(instance, resource, *arguments)), flush=True)
+    elif mode == "fork-count":
+        fork_count(instance, resource, *arguments)
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 

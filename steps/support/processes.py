@@ -39,13 +39,12 @@ def read_line(process: subprocess.Popen[str], timeout_s: float = BOUND_S) -> str
     return line.strip()
 
 
-def finish(process: subprocess.Popen[str], timeout_s: float = BOUND_S) -> dict[str, Any]:
-    """Let the worker end; its last line of output, parsed."""
+def finish(process: subprocess.Popen[str], timeout_s: float = BOUND_S) -> list[dict[str, Any]]:
+    """Let the worker end; every line of its output, parsed."""
     out, err = process.communicate(timeout=timeout_s)
     if process.returncode != 0:
         raise AssertionError(f"worker {process.args!r} exited with {process.returncode}: {err}")
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    return result
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
 def lease_from(result: dict[str, Any]) -> Lock | None:

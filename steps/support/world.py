@@ -36,13 +36,20 @@ class World:
         self.elapsed_ms: dict[str, int] = {}
         self.observations: dict[str, int] = {}
 
-    def start(self, name: str, backoff: Backoff | None = None, lock_dir: Path | None = None) -> Coordinator:
-        """Start (or restart) instance ``name`` on the scenario's lock directory."""
+    def start(
+        self, name: str, backoff: Backoff | None = None, lock_dir: Path | None = None, *, anonymous: bool = False
+    ) -> Coordinator:
+        """Start (or restart) instance ``name`` on the scenario's lock directory.
+
+        An ``anonymous`` instance is known to the scenario as ``name`` but lets
+        lockspec choose its instance id.
+        """
         self.stop(name)
         files = WatchedFileSystem()
         store = WatchedStore(FileLeaseStore(lock_dir or self.lock_dir, files=files))
         clock = _RecordingClock(self.clock, self.waits.setdefault(name, []))
-        instance = Coordinator(instance_id=name, clock=clock, store=store, backoff=backoff)
+        instance_id = None if anonymous else name
+        instance = Coordinator(instance_id=instance_id, clock=clock, store=store, backoff=backoff)
         self.instances[name], self.stores[name], self.files[name] = instance, store, files
         return instance
 
@@ -50,6 +57,11 @@ class World:
         if name not in self.instances:
             raise AssertionError(f"instance {name!r} was never started (started: {sorted(self.instances)})")
         return self.instances[name]
+
+    def id_of(self, name: str) -> str:
+        """The instance id behind scenario name ``name`` (the name itself for unnamed processes)."""
+        instance = self.instances.get(name)
+        return instance.instance_id if instance is not None else name
 
     def stop(self, name: str) -> None:
         """Let instance ``name`` vanish without releasing anything, as a crash would."""

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from lockspec import FileLeaseStore, FileSystem, Lock, Observation
+from lockspec.filesystem import StoredFile
 
 Action = Callable[[], None]
 
@@ -64,8 +65,12 @@ class WatchedFileSystem(FileSystem):
         self.while_writing: list[Action] = []
 
     def fail_next(self, operation: str, error: OSError) -> None:
-        """Make the next call of ``operation`` (write_new, move, delete) raise ``error``."""
+        """Make the next call of ``operation`` (read, write_new, move, delete) raise ``error``."""
         self.faults[operation] = error
+
+    def read(self, path: Path, limit: int) -> StoredFile | None:
+        self._maybe_fail("read")
+        return super().read(path, limit)
 
     def write_new(self, path: Path, data: bytes) -> None:
         error = self.faults.pop("write_new", None)
