@@ -10,7 +10,8 @@
   real time) and so is behave (its step and scenario timings stay real).
   A tripwire on ``time.sleep`` fails the step if lockspec itself ever sleeps
   for real instead of waiting on its clock.
-* Records of the ``lockspec`` logger are kept on ``context.log_records``.
+* Records of the ``lockspec`` logger are kept on ``context.log_records`` for
+  the steps that check what was logged.
 """
 
 from __future__ import annotations
@@ -40,6 +41,15 @@ class _Recorder(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
+
+
+def before_all(context: Context) -> None:
+    """Leave lockspec's log records to behave's log capture.
+
+    behave's default ``before_all`` calls ``logging.basicConfig()``, which
+    prints every record on the console; captured, they appear only for a
+    failing scenario and in the JUnit XML.
+    """
 
 
 def before_scenario(context: Context, scenario: Scenario) -> None:
@@ -77,13 +87,10 @@ def _forbid_real_sleep_in_lockspec(context: Context, world: World) -> None:
 def _record_lockspec_logs(context: Context) -> None:
     logger = logging.getLogger("lockspec")
     recorder = _Recorder()
-    previous_level = logger.level
-    logger.setLevel(logging.DEBUG)
     logger.addHandler(recorder)
     context.log_records = recorder.records
 
     def stop() -> None:
         logger.removeHandler(recorder)
-        logger.setLevel(previous_level)
 
     context.add_cleanup(stop)

@@ -22,7 +22,7 @@ from hamcrest import (
 
 from lockspec import Backoff, Coordinator, Lock, LockTimeout
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
-from steps.support.matchers import a_refusal, an_error, held_by
+from steps.support.matchers import a_refusal, an_error, granted_to, held_by
 
 
 @given("instances {names:Names} share a lock directory")
@@ -60,7 +60,7 @@ def set_backoff(context: Context, name: str, base: float, cap: float) -> None:
 @given('instance {name} has acquired "{resource}" with a TTL of {ttl:Duration}')
 def holds_with_ttl(context: Context, name: str, resource: str, ttl: float) -> None:
     lease = context.world.act(name, lambda instance: instance.try_acquire_lock(resource, ttl_ms=ttl))
-    assert_that(lease, held_by(context.world.id_of(name), resource), f"setting up: {name} acquires {resource!r}")
+    assert_that(lease, granted_to(context.world.id_of(name), resource), f"setting up: {name} acquires {resource!r}")
 
 
 @given('instance {name} holds "{resource}"')
@@ -199,7 +199,7 @@ def clean_up(context: Context, name: str) -> None:
 def gets_lock(context: Context, name: str, resource: str) -> None:
     lease = context.world.outcome(name)
     owner = context.world.id_of(name)
-    assert_that(lease, held_by(owner, resource))
+    assert_that(lease, granted_to(owner, resource))
     assert_that(context.world.instance(name).holder(resource), held_by(owner, resource, lease))
 
 

@@ -10,7 +10,7 @@ from behave.runner import Context
 from hamcrest import assert_that, equal_to, has_length
 
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
-from steps.support.matchers import held_by
+from steps.support.matchers import granted_to
 from steps.support.processes import finish, lease_from, read_line, start_worker, stop
 
 
@@ -19,7 +19,7 @@ def process_holds(context: Context, name: str, resource: str, ttl: float) -> Non
     process = start_worker("hold", str(context.world.lock_dir), name, resource, str(int(ttl)))
     context.add_cleanup(stop, process)
     lease = lease_from(json.loads(read_line(process)))
-    assert_that(lease, held_by(name, resource), f"setting up: process {name} acquires {resource!r}")
+    assert_that(lease, granted_to(name, resource), f"setting up: process {name} acquires {resource!r}")
     context.world.leases.setdefault((name, resource), []).append(lease)
     context.processes = {name: process}
 

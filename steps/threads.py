@@ -9,7 +9,7 @@ from behave.runner import Context
 from hamcrest import assert_that, equal_to, has_length
 
 from lockspec import Lock, LockError
-from steps.support.matchers import a_refusal, held_by
+from steps.support.matchers import a_refusal, granted_to
 from steps.support.world import ONLOOKER
 
 #: A bound on how long a thread may take, so that a hang fails instead of blocking the run.
@@ -45,7 +45,7 @@ def exactly_one_wins(context: Context, resource: str) -> None:
     winners = {name: lease for name, lease in outcomes.items() if isinstance(lease, Lock)}
     assert_that(sorted(winners), has_length(1), f"contenders that got {resource!r} (of {sorted(outcomes)})")
     ((winner, lease),) = winners.items()
-    assert_that(lease, held_by(winner, resource))
+    assert_that(lease, granted_to(winner, resource))
     for name, outcome in outcomes.items():
         if name != winner:
             assert_that(outcome, a_refusal(), f"what contender {name} got")

@@ -26,10 +26,11 @@ def describe_outcome(outcome: object) -> str:
 
 
 class HeldBy(BaseMatcher[Lock | None]):
-    def __init__(self, owner: str, resource: str, lease: Lock | None) -> None:
+    def __init__(self, owner: str, resource: str, lease: Lock | None, absent: str) -> None:
         self.owner = owner
         self.resource = resource
         self.lease = lease
+        self.absent = absent
 
     def _matches(self, item: Any) -> bool:
         if not isinstance(item, Lock) or item.owner != self.owner or item.resource != self.resource:
@@ -43,7 +44,7 @@ class HeldBy(BaseMatcher[Lock | None]):
 
     def describe_mismatch(self, item: Any, mismatch_description: Description) -> None:
         if item is None:
-            mismatch_description.append_text("nobody held it")
+            mismatch_description.append_text(self.absent)
         elif isinstance(item, Lock) and self.lease is not None and item.owner == self.owner:
             mismatch_description.append_text(f"it had changed to {item!r}")
         else:
@@ -52,7 +53,12 @@ class HeldBy(BaseMatcher[Lock | None]):
 
 def held_by(owner: str, resource: str, lease: Lock | None = None) -> HeldBy:
     """Match the lease of ``resource`` held by ``owner`` (exactly ``lease`` if given)."""
-    return HeldBy(owner, resource, lease)
+    return HeldBy(owner, resource, lease, absent="nobody held it")
+
+
+def granted_to(owner: str, resource: str) -> HeldBy:
+    """Match what an acquisition returned: a lease on ``resource`` for ``owner``."""
+    return HeldBy(owner, resource, None, absent="it was refused")
 
 
 class Refusal(BaseMatcher[object]):
