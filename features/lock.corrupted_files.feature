@@ -39,13 +39,14 @@ Feature: An unreadable lease file never blocks a resource
       | {"format": 1, "resource": "resource-1"   | truncated                                   |
       | [1, 2, 3]                                | JSON, but not an object                     |
       | {"format": 1, "resource": "resource-1"}  | fields missing                              |
-      | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": "soon", "expires_at_ms": 1, "fencing_token": 1} | a mistyped field |
-      | {"format": 1, "resource": "resource-2", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1} | a lease of another resource |
+      | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": "soon", "expires_at_ms": 1, "fencing_token": 1, "ttl_ms": 1} | a mistyped field |
+      | {"format": 1, "resource": "resource-2", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1, "ttl_ms": 1} | a lease of another resource |
       | {"format": 99}                           | an unknown format                           |
-      | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1} | no owner |
-      | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 5, "expires_at_ms": 4, "fencing_token": 1} | expires before it was acquired |
-      | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 0} | no valid fencing token |
-      | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": true, "expires_at_ms": 99999999999999, "fencing_token": 1} | a boolean for a time |
+      | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1} | no TTL |
+      | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1, "ttl_ms": 1} | no owner |
+      | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 5, "expires_at_ms": 4, "fencing_token": 1, "ttl_ms": 1} | expires before it was acquired |
+      | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 0, "ttl_ms": 1} | no valid fencing token |
+      | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": true, "expires_at_ms": 99999999999999, "fencing_token": 1, "ttl_ms": 1} | a boolean for a time |
 
   Scenario: A lease file too large to be a lease is set aside without being read whole
     Given the file "resource-1.lock" in the lock directory holds 1024 KiB of garbage

@@ -5,8 +5,9 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
   already passed to someone else.
 
   . RULES:
-  .   * Renewing sets the expiry to now plus the TTL and keeps the lock id
-  .     and the fencing token.
+  .   * Renewing sets the expiry to now plus the TTL (by default the TTL it
+  .     was acquired with) and keeps the lock id, the acquisition time and
+  .     the fencing token.
   .   * Only the acquisition recorded in the lease file can be renewed;
   .     renewing a lease that was taken over answers "lost" and changes nothing.
   .   * Every acquisition of a resource gets a higher fencing token than all
@@ -23,7 +24,14 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
     And 80 ms have passed
     When instance A renews its lock on "resource-1"
     Then the lease on "resource-1" expires 100 ms from now
-    And it keeps the lock id and fencing token instance A acquired
+    And it keeps the lock id, acquisition time and fencing token instance A acquired
+
+  Scenario: Renewing with another TTL makes it the lease's TTL from then on
+    Given instance A holds "resource-1" with a TTL of 100 ms
+    And instance A has renewed its lock on "resource-1" for 1 s
+    And 900 ms have passed
+    When instance A renews its lock on "resource-1"
+    Then the lease on "resource-1" expires 1 s from now
 
   Scenario: A renewed lease is not taken over at its original expiry
     Given instance A holds "resource-1" with a TTL of 100 ms

@@ -58,6 +58,10 @@ Feature: Bad input gets a clear error and loses nothing
       | 10   | 2      | -1   | 0      | cap_ms   |
       | 10   | 2      | 1000 | 1.5    | jitter   |
 
+  Scenario: An empty instance id is rejected rather than replaced
+    When an instance is started with the instance id ''
+    Then starting it fails with an invalid argument error naming "instance_id"
+
   Scenario: An instance needs exactly one place to keep leases
     When an instance is started with both a lock directory and a store
     Then starting it fails with an invalid argument error naming "lock_dir"

@@ -64,7 +64,8 @@ class Coordinator:
     ) -> None:
         if (lock_dir is None) == (store is None):
             raise InvalidArgumentError("lock_dir", "give either a lock directory or a store", lock_dir)
-        self.instance_id = checked_name("instance_id", instance_id or default_instance_id(), max_length=256)
+        given_id = default_instance_id() if instance_id is None else instance_id
+        self.instance_id = checked_name("instance_id", given_id, max_length=256)
         self.clock: Clock = clock or SystemClock()
         self.backoff = backoff or Backoff()
         self.store: LeaseStore = FileLeaseStore(lock_dir) if lock_dir is not None else store  # type: ignore[assignment]
@@ -138,15 +139,15 @@ class Coordinator:
         return True
 
     def renew_lock(self, lock: Lock, ttl_ms: float | None = None) -> Lock | None:
-        """Extend ``lock`` to expire ``ttl_ms`` (default: its original TTL) from now.
+        """Extend ``lock`` to expire ``ttl_ms`` (default: its last TTL) from now.
 
-        Keeps the lock id and fencing token. Returns ``None`` (touching
+        Keeps the lock id, the acquisition time and the fencing token. Returns ``None`` (touching
         nothing) when the lease was lost: it belongs to another instance, or
         its file no longer records this acquisition.
         """
         if not isinstance(lock, Lock):
             raise InvalidArgumentError("lock", "must be a Lock returned by an acquisition", lock)
-        ttl = checked_duration_ms("ttl_ms", lock.expires_at_ms - lock.acquired_at_ms if ttl_ms is None else ttl_ms)
+        ttl = checked_duration_ms("ttl_ms", lock.ttl_ms if ttl_ms is None else ttl_ms)
         if lock.owner != self.instance_id:
             return None
         seen = self.store.observe(lock.resource)
@@ -154,7 +155,7 @@ class Coordinator:
             logger.warning("%s: cannot renew %r (token %d): the lease was lost", *self._who(lock))
             return None
         now = self.clock.now_ms()
-        renewed = with_changes(seen.lease, acquired_at_ms=now, expires_at_ms=now + ttl)
+        renewed = with_changes(seen.lease, expires_at_ms=now + ttl, ttl_ms=ttl)
         if not self.store.replace(seen, renewed):
             logger.warning("%s: cannot renew %r (token %d): the lease changed meanwhile", *self._who(lock))
             return None
@@ -202,7 +203,7 @@ class Coordinator:
                 "%s: %r is held by %r until %d", self.instance_id, resource, seen.lease.owner, seen.lease.expires_at_ms
             )
             return None, seen
-        draft = Lock(resource, uuid.uuid4().hex, self.instance_id, now, now + ttl, fencing_token=0)
+        draft = Lock(resource, uuid.uuid4().hex, self.instance_id, now, now + ttl, fencing_token=0, ttl_ms=ttl)
         lease = self.store.claim(seen, draft)
         if lease is None:
             logger.debug("%s: %r changed while we looked; another instance got there first", self.instance_id, resource)

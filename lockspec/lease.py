@@ -24,7 +24,8 @@ class Lock:
     acquisition can never release a newer one, even within one millisecond.
     ``fencing_token`` strictly increases with every acquisition of the same
     resource; a protected resource that remembers the highest token it has seen
-    can reject writes from a holder whose lease has already expired. The lease
+    can reject writes from a holder whose lease has already expired. Renewal
+    moves ``expires_at_ms`` and keeps ``acquired_at_ms``. The lease
     itself is only a hint about who should be working: without fencing, a
     holder that pauses past its expiry can still act.
     """
@@ -35,6 +36,8 @@ class Lock:
     acquired_at_ms: int
     expires_at_ms: int
     fencing_token: int
+    #: The TTL of the last acquisition or renewal: what a renewal extends by default.
+    ttl_ms: int
 
     def is_expired(self, now_ms: int) -> bool:
         """A lease is expired once the clock reaches its expiry time."""
@@ -52,6 +55,7 @@ _FIELD_TYPES: dict[str, type] = {
     "acquired_at_ms": int,
     "expires_at_ms": int,
     "fencing_token": int,
+    "ttl_ms": int,
 }
 
 
@@ -87,4 +91,6 @@ def decode_lease(data: bytes) -> Lock:
         raise UnreadableLease("expires before it was acquired")
     if lease.fencing_token < 1:
         raise UnreadableLease("fencing token must be positive")
+    if lease.ttl_ms < 1:
+        raise UnreadableLease("TTL must be positive")
     return lease

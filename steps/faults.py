@@ -16,6 +16,7 @@ from behave.runner import Context
 from hamcrest import assert_that, instance_of
 
 from lockspec import Backoff, Coordinator, InvalidArgumentError, LockError, LockStorageError
+from steps.support import parameters  # noqa: F401  (registers the parameter types)
 from steps.support.matchers import an_error
 
 _OPERATIONS = {"read": "read", "write": "write_new", "rename": "move", "removal": "delete"}
@@ -60,6 +61,11 @@ def start_on_folder(context: Context, name: str, folder: str) -> None:
 def start_with_backoff(context: Context, base: str, factor: str, cap: str, jitter: str) -> None:
     settings: list[Any] = [python_value(text) for text in (base, factor, cap, jitter)]
     _start(context, lambda: Coordinator(context.world.lock_dir, backoff=Backoff(*settings)))
+
+
+@when("an instance is started with the instance id '{instance_id:Text}'")
+def start_with_id(context: Context, instance_id: str) -> None:
+    _start(context, lambda: Coordinator(context.world.lock_dir, instance_id=instance_id))
 
 
 @when("an instance is started with both a lock directory and a store")

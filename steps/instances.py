@@ -183,6 +183,13 @@ def renew(context: Context, name: str, resource: str) -> None:
     context.renewed = renewed
 
 
+@given('instance {name} has renewed its lock on "{resource}" for {ttl:Duration}')
+def renew_for(context: Context, name: str, resource: str, ttl: float) -> None:
+    lease = context.world.lease_of(name, resource)
+    context.renewed = context.world.act(name, lambda instance: instance.renew_lock(lease, ttl_ms=ttl))
+    assert_that(context.renewed, granted_to(context.world.id_of(name), resource), f"setting up: {name} renews")
+
+
 @when('instance {name} tries to renew instance {owner}\'s lock on "{resource}"')
 def renew_other(context: Context, name: str, owner: str, resource: str) -> None:
     lease = context.world.lease_of(owner, resource)
@@ -293,9 +300,12 @@ def expires_from_now(context: Context, resource: str, ttl: float) -> None:
     assert_that(lease.expires_at_ms, equal_to(context.world.clock.now_ms() + ttl), "its expiry time")
 
 
-@then("it keeps the lock id and fencing token instance {name} acquired")
+@then("it keeps the lock id, acquisition time and fencing token instance {name} acquired")
 def keeps_identity(context: Context, name: str) -> None:
     first = context.world.lease_of(name, context.renewed.resource, which=0)
+    renewed = context.renewed
     assert_that(
-        (context.renewed.lock_id, context.renewed.fencing_token), equal_to((first.lock_id, first.fencing_token))
+        (renewed.lock_id, renewed.acquired_at_ms, renewed.fencing_token),
+        equal_to((first.lock_id, first.acquired_at_ms, first.fencing_token)),
+        "lock id, acquisition time and fencing token after renewal",
     )

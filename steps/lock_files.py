@@ -7,7 +7,7 @@ import os
 import shutil
 import stat
 
-from behave import given, register_type, then
+from behave import given, then
 from behave.runner import Context
 from hamcrest import (
     assert_that,
@@ -20,17 +20,9 @@ from hamcrest import (
     is_,
     less_than_or_equal_to,
 )
-from parse import with_pattern
 
 from lockspec.naming import LEASE_SUFFIX
-
-
-@with_pattern(r"[^']*")
-def parse_text(text: str) -> str:
-    return text
-
-
-register_type(Text=parse_text)
+from steps.support import parameters  # noqa: F401  (registers the parameter types)
 
 _KINDS = {"directory": stat.S_ISDIR, "FIFO": stat.S_ISFIFO, "symbolic link": stat.S_ISLNK}
 

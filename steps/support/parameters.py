@@ -2,7 +2,9 @@
 
 ``{duration:Duration}`` reads "150 ms", "30 s" or "2 min" as milliseconds;
 ``{durations:Durations}`` reads "10 ms, 20 ms and 40 ms" (or "no time");
-``{names:Names}`` reads "A and B" or "A, B and C".
+``{names:Names}`` reads "A and B" or "A, B and C";
+``{text:Text}`` is any text without a single quote, possibly empty (put it
+between single quotes: JSON keeps its double quotes).
 """
 
 from __future__ import annotations
@@ -33,4 +35,9 @@ def parse_names(text: str) -> list[str]:
     return re.split(r", | and ", text)
 
 
-register_type(Duration=parse_duration, Durations=parse_durations, Names=parse_names)
+@parse.with_pattern(r"[^']*")
+def parse_text(text: str) -> str:
+    return text
+
+
+register_type(Duration=parse_duration, Durations=parse_durations, Names=parse_names, Text=parse_text)
