@@ -45,27 +45,29 @@ def race_in_processes(context: Context, count: int, resource: str) -> None:
         process.stdin.write("go\n")
         process.stdin.flush()
     context.race = {name: lease_from(finish(process)[-1]) for name, process in processes.items()}
+    context.race_ids = {name: name for name in names}
 
 
 @when('{count:d} separate processes each increment a shared counter {rounds:d} times under the lock on "{resource}"')
 def stress(context: Context, count: int, rounds: int, resource: str) -> None:
-    _count_in_workers(context, "count", count, rounds, resource)
+    _count_in_workers(context, count, rounds, resource)
 
 
-@when(
-    "a process holding an instance forks, and parent and child each increment a shared counter {rounds:d} times"
-    ' under the lock on "{resource}"'
-)
-def fork_stress(context: Context, rounds: int, resource: str) -> None:
-    _count_in_workers(context, "fork-count", 1, rounds, resource)
+@when('a process forks, and the parent tries to acquire "{resource}" while its child is inside its critical section')
+def fork_race(context: Context, resource: str) -> None:
+    process = start_worker("fork-race", str(context.world.lock_dir), "F", resource)
+    context.add_cleanup(stop, process)
+    context.race = {result["who"]: lease_from(result) for result in finish(process)}
+    # Parent and child are one instance, forked: they share its id.
+    context.race_ids = {"parent": "F", "child": "F"}
 
 
-def _count_in_workers(context: Context, mode: str, count: int, rounds: int, resource: str) -> None:
+def _count_in_workers(context: Context, count: int, rounds: int, resource: str) -> None:
     counter = context.world.lock_dir.parent / "counter"
     counter.write_text("0 0", encoding="ascii")
     context.counter = counter
     processes = [
-        start_worker(mode, str(context.world.lock_dir), f"P{number}", resource, str(rounds), str(counter))
+        start_worker("count", str(context.world.lock_dir), f"P{number}", resource, str(rounds), str(counter))
         for number in range(1, count + 1)
     ]
     for process in processes:

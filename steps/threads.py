@@ -37,6 +37,7 @@ def race_in_threads(context: Context, resource: str) -> None:
         thread.join(_THREAD_TIMEOUT_S)
     assert_that([t.name for t in threads if t.is_alive()], has_length(0), "threads still running after the bound")
     context.race = outcomes
+    context.race_ids = {name: context.world.id_of(name) for name in names}
 
 
 @then('exactly one of them gets the lock on "{resource}" and the others are refused')
@@ -45,7 +46,7 @@ def exactly_one_wins(context: Context, resource: str) -> None:
     winners = {name: lease for name, lease in outcomes.items() if isinstance(lease, Lock)}
     assert_that(sorted(winners), has_length(1), f"contenders that got {resource!r} (of {sorted(outcomes)})")
     ((winner, lease),) = winners.items()
-    assert_that(lease, granted_to(winner, resource))
+    assert_that(lease, granted_to(context.race_ids[winner], resource))
     for name, outcome in outcomes.items():
         if name != winner:
             assert_that(outcome, a_refusal(), f"what contender {name} got")

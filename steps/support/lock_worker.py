@@ -9,8 +9,10 @@ imports only ``lockspec`` and talks in JSON lines on stdout:
 * ``count ROUNDS COUNTER_FILE``: ROUNDS times, under the lock, check that
   nobody else is inside (an exclusive marker file), read-increment-write the
   counter file, and check the fencing token grew; print a summary.
-* ``fork-count ROUNDS COUNTER_FILE``: use the instance once, fork, and let
-  parent and child both ``count`` with that same instance; print both summaries.
+* ``fork-race``: use the instance once, then fork; the child acquires with
+  that same instance and pauses right after writing its lease aside (inside
+  its critical section) while the parent tries to acquire. Prints one line
+  each, child first.
 """
 
 from __future__ import annotations
@@ -18,10 +20,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import select
 import sys
+import time
 import zlib
+from pathlib import Path
 
-from lockspec import Backoff, Coordinator
+from lockspec import Backoff, Coordinator, FileLeaseStore, FileSystem
+
+#: How long the child stays inside its critical section: ample time for the
+#: parent to reach the same guard, which it must then wait for.
+_PAUSE_S = 0.3
 
 
 def race(instance: Coordinator, resource: str) -> dict[str, object]:
@@ -57,19 +66,40 @@ def count(instance: Coordinator, resource: str, rounds: str, counter_file: str) 
     return {"completed": completed, "overlaps": overlaps, "token_regressions": token_regressions}
 
 
-def fork_count(instance: Coordinator, resource: str, rounds: str, counter_file: str) -> None:
-    # Using the instance first opens its guard files, which the child inherits.
-    lease = instance.try_acquire_lock(resource)
-    if lease is None or not instance.release_lock(lease):
+class PausingFileSystem(FileSystem):
+    """Once armed: after writing a lease aside, say so on a pipe and pause."""
+
+    def __init__(self) -> None:
+        self.signal_fd: int | None = None
+
+    def write_new(self, path: Path, data: bytes) -> None:
+        super().write_new(path, data)
+        if self.signal_fd is not None:
+            os.write(self.signal_fd, b"inside")
+            self.signal_fd = None
+            time.sleep(_PAUSE_S)
+
+
+def fork_race(instance: Coordinator, files: PausingFileSystem, resource: str) -> None:
+    # Using the resource first opens the guard file of its stripe, which the
+    # child then inherits.
+    first = instance.try_acquire_lock(resource)
+    if first is None or not instance.release_lock(first):
         raise SystemExit("could not use the instance before forking")
+    readable, writable = os.pipe()
     sys.stdout.flush()
     child = os.fork()
-    summary = count(instance, resource, rounds, counter_file)
     if child == 0:
-        print(json.dumps(summary), flush=True)
+        files.signal_fd = writable
+        lease = instance.try_acquire_lock(resource)
+        print(json.dumps({"who": "child", "lease": dataclasses.asdict(lease) if lease else None}), flush=True)
         os._exit(0)
+    ready, _, _ = select.select([readable], [], [], _PAUSE_S * 20)
+    if not ready:
+        raise SystemExit("the child never reached its critical section")
+    lease = instance.try_acquire_lock(resource)
     _, status = os.waitpid(child, 0)
-    print(json.dumps(summary), flush=True)
+    print(json.dumps({"who": "parent", "lease": dataclasses.asdict(lease) if lease else None}), flush=True)
     if status != 0:
         raise SystemExit(f"the child exited with status {status}")
 
@@ -78,15 +108,16 @@ def main(mode: str, lock_dir: str, name: str, resource: str, *arguments: str) ->
     # Short, jittered waits: a stress test wants many rounds, and jitter keeps
     # sixteen processes from waking in lock-step.
     backoff = Backoff(base_ms=1, factor=2, cap_ms=16, jitter=0.5, seed=zlib.crc32(name.encode()))
-    instance = Coordinator(lock_dir, instance_id=name, backoff=backoff)
+    files = PausingFileSystem()
+    instance = Coordinator(instance_id=name, backoff=backoff, store=FileLeaseStore(lock_dir, files=files))
     if mode == "race":
         print(json.dumps(race(instance, resource)), flush=True)
     elif mode == "hold":
         hold(instance, resource, *arguments)
     elif mode == "count":
         print(json.dumps(count(instance, resource, *arguments)), flush=True)
-    elif mode == "fork-count":
-        fork_count(instance, resource, *arguments)
+    elif mode == "fork-race":
+        fork_race(instance, files, resource)
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 
