@@ -68,7 +68,10 @@ class Coordinator:
         self.instance_id = checked_name("instance_id", given_id, max_length=256)
         self.clock: Clock = clock or SystemClock()
         self.backoff = backoff or Backoff()
-        self.store: LeaseStore = FileLeaseStore(lock_dir) if lock_dir is not None else store  # type: ignore[assignment]
+        if store is None:
+            assert lock_dir is not None  # checked above: exactly one of the two is given
+            store = FileLeaseStore(lock_dir)
+        self.store: LeaseStore = store
 
     def try_acquire_lock(self, resource: str, ttl_ms: float = DEFAULT_TTL_MS, max_retries: int = 0) -> Lock | None:
         """Acquire ``resource`` for ``ttl_ms``, trying up to ``max_retries + 1`` times.
