@@ -10,6 +10,7 @@ from lockspec.coordinator import Coordinator
 from lockspec.errors import InvalidArgumentError, LockError, LockStorageError, LockTimeout
 from lockspec.file_store import FileLeaseStore
 from lockspec.filesystem import FileSystem
+from lockspec.inspection import LeaseState, LeaseStatus
 from lockspec.lease import Lock
 from lockspec.store import LeaseStore, Observation
 
@@ -20,6 +21,8 @@ __all__ = [
     "FileLeaseStore",
     "FileSystem",
     "InvalidArgumentError",
+    "LeaseState",
+    "LeaseStatus",
     "LeaseStore",
     "Lock",
     "LockError",

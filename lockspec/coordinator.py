@@ -28,6 +28,7 @@ from lockspec.backoff import Backoff
 from lockspec.clock import Clock, SystemClock
 from lockspec.errors import InvalidArgumentError, LockTimeout
 from lockspec.file_store import FileLeaseStore
+from lockspec.inspection import LeaseState, LeaseStatus, inspect
 from lockspec.lease import Lock
 from lockspec.store import LeaseStore, Observation
 from lockspec.validation import checked_duration_ms, checked_name, checked_retries
@@ -72,6 +73,7 @@ class Coordinator:
             assert lock_dir is not None  # checked above: exactly one of the two is given
             store = FileLeaseStore(lock_dir)
         self.store: LeaseStore = store
+        self._host = socket.gethostname()
 
     def try_acquire_lock(self, resource: str, ttl_ms: float = DEFAULT_TTL_MS, max_retries: int = 0) -> Lock | None:
         """Acquire ``resource`` for ``ttl_ms``, trying up to ``max_retries + 1`` times.
@@ -93,15 +95,12 @@ class Coordinator:
                 return lease
         return None
 
-    @contextmanager
-    def lock(
-        self, resource: str, ttl_ms: float = DEFAULT_TTL_MS, timeout_ms: float = DEFAULT_TIMEOUT_MS
-    ) -> Iterator[Lock]:
-        """Hold ``resource`` for the duration of a ``with`` block.
+    def acquire(self, resource: str, ttl_ms: float = DEFAULT_TTL_MS, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> Lock:
+        """Acquire ``resource``, retrying with backoff until ``timeout_ms`` has passed on the clock.
 
-        Retries with backoff until ``timeout_ms`` has passed on the clock, then
-        raises ``LockTimeout``. Releases on exit; a lease lost before that (it
-        expired and another instance took it over) is logged as a warning.
+        Raises ``LockTimeout`` naming the last holder seen when time runs out;
+        the last wait is shortened so that the final attempt happens at the
+        deadline.
         """
         resource = checked_name("resource", resource)
         ttl = checked_duration_ms("ttl_ms", ttl_ms)
@@ -115,6 +114,18 @@ class Coordinator:
                 raise LockTimeout(resource, timeout, seen.lease.owner if seen.lease else None)
             self.clock.sleep_ms(min(next(delays), remaining))
             lease, seen = self._attempt(resource, ttl)
+        return lease
+
+    @contextmanager
+    def lock(
+        self, resource: str, ttl_ms: float = DEFAULT_TTL_MS, timeout_ms: float = DEFAULT_TIMEOUT_MS
+    ) -> Iterator[Lock]:
+        """Hold ``resource`` for the duration of a ``with`` block (see ``acquire``).
+
+        Releases on exit; a lease lost before that (it expired and another
+        instance took it over) is logged as a warning.
+        """
+        lease = self.acquire(resource, ttl_ms, timeout_ms)
         try:
             yield lease
         finally:
@@ -172,24 +183,43 @@ class Coordinator:
         are moved aside for inspection. A hashed entry whose file is unreadable
         is reported by its file name, the only name it has.
         """
-        removed: list[str] = []
+        return [entry.resource for entry in self.cleanup()]
+
+    def cleanup(self, dry_run: bool = False) -> list[LeaseStatus]:
+        """Like ``cleanup_expired_locks``, but say why each lease went (or would go)."""
+        removed: list[LeaseStatus] = []
         for seen in self.store.observe_all():
-            now = self.clock.now_ms()
-            if seen.lease is not None and not seen.lease.is_expired(now):
+            entry = inspect(seen, self.clock.now_ms(), self._host)
+            if entry.state not in (LeaseState.EXPIRED, LeaseState.UNREADABLE):
                 continue
-            if not self.store.remove(seen):
-                continue
-            if seen.lease is not None:
-                logger.info(
-                    "%s: cleaned up %r, expired %d ms ago (held by %r, token %d)",
-                    self.instance_id,
-                    seen.lease.resource,
-                    now - seen.lease.expires_at_ms,
-                    seen.lease.owner,
-                    seen.lease.fencing_token,
-                )
-            removed.append(seen.resource or seen.key)
+            if dry_run or self.store.remove(seen):
+                if not dry_run:
+                    logger.info("%s: cleaned up %r: %s", self.instance_id, entry.resource, entry.describe())
+                removed.append(entry)
         return removed
+
+    def status(self) -> list[LeaseStatus]:
+        """Every entry of the lock directory (or store) with its state, by resource name."""
+        now = self.clock.now_ms()
+        entries = [inspect(seen, now, self._host) for seen in self.store.observe_all()]
+        return sorted(entries, key=lambda entry: entry.resource)
+
+    def break_lock(self, resource: str) -> LeaseStatus | None:
+        """Remove ``resource``'s lease whatever its state; return what was removed.
+
+        For operators clearing a lease by hand: it ignores ownership and
+        expiry, so the holder, if alive, loses its lease. ``None`` when there
+        was nothing to remove. Logged as a warning.
+        """
+        resource = checked_name("resource", resource)
+        while True:
+            seen = self.store.observe(resource)
+            if seen.is_absent:
+                return None
+            entry = inspect(seen, self.clock.now_ms(), self._host)
+            if self.store.remove(seen):
+                logger.warning("%s: broke the lease on %r: %s", self.instance_id, resource, entry.describe())
+                return entry
 
     def holder(self, resource: str) -> Lock | None:
         """The lease currently held on ``resource``, if any and not expired."""
@@ -206,7 +236,17 @@ class Coordinator:
                 "%s: %r is held by %r until %d", self.instance_id, resource, seen.lease.owner, seen.lease.expires_at_ms
             )
             return None, seen
-        draft = Lock(resource, uuid.uuid4().hex, self.instance_id, now, now + ttl, fencing_token=0, ttl_ms=ttl)
+        draft = Lock(
+            resource,
+            uuid.uuid4().hex,
+            self.instance_id,
+            now,
+            now + ttl,
+            fencing_token=0,
+            ttl_ms=ttl,
+            host=self._host,
+            pid=os.getpid(),
+        )
         lease = self.store.claim(seen, draft)
         if lease is None:
             logger.debug("%s: %r changed while we looked; another instance got there first", self.instance_id, resource)

@@ -38,6 +38,9 @@ class Lock:
     fencing_token: int
     #: The TTL of the last acquisition or renewal: what a renewal extends by default.
     ttl_ms: int
+    #: Where the holder runs, for operators and liveness checks ("" and 0 when not recorded).
+    host: str = ""
+    pid: int = 0
 
     def is_expired(self, now_ms: int) -> bool:
         """A lease is expired once the clock reaches its expiry time."""
@@ -57,6 +60,7 @@ _FIELD_TYPES: dict[str, type] = {
     "fencing_token": int,
     "ttl_ms": int,
 }
+_OPTIONAL_FIELD_TYPES: dict[str, type] = {"host": str, "pid": int}
 
 
 def encode_lease(lease: Lock) -> bytes:
@@ -79,11 +83,10 @@ def decode_lease(data: bytes) -> Lock:
         raise UnreadableLease(f"unknown format {document.get('format')!r}")
     values: dict[str, Any] = {}
     for field, kind in _FIELD_TYPES.items():
-        value = document.get(field)
-        # bool is an int in Python but never a valid time or token.
-        if not isinstance(value, kind) or isinstance(value, bool):
-            raise UnreadableLease(f"field {field!r} is missing or not a {kind.__name__}")
-        values[field] = value
+        values[field] = _typed(document, field, kind)
+    for field, kind in _OPTIONAL_FIELD_TYPES.items():
+        if field in document:
+            values[field] = _typed(document, field, kind)
     lease = Lock(**values)
     if not lease.resource or not lease.lock_id or not lease.owner:
         raise UnreadableLease("resource, lock_id and owner must not be empty")
@@ -93,4 +96,14 @@ def decode_lease(data: bytes) -> Lock:
         raise UnreadableLease("fencing token must be positive")
     if lease.ttl_ms < 1:
         raise UnreadableLease("TTL must be positive")
+    if lease.pid < 0:
+        raise UnreadableLease("pid must not be negative")
     return lease
+
+
+def _typed(document: dict[str, Any], field: str, kind: type) -> Any:
+    value = document.get(field)
+    # bool is an int in Python but never a valid time, token or pid.
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise UnreadableLease(f"field {field!r} is missing or not a {kind.__name__}")
+    return value

@@ -14,15 +14,15 @@ import re
 import parse
 from behave import register_type
 
-_UNITS = {"ms": 1, "s": 1000, "min": 60_000}
+from lockspec.durations import parse_duration_ms
+
 _DURATION = r"\d+(?:\.\d+)? ?(?:ms|s|min)"
 _NAME = r"[A-Z][A-Za-z0-9]*"
 
 
 @parse.with_pattern(_DURATION)
 def parse_duration(text: str) -> float:
-    number, unit = re.fullmatch(r"(\d+(?:\.\d+)?) ?(ms|s|min)", text).groups()  # type: ignore[union-attr]
-    return float(number) * _UNITS[unit]
+    return parse_duration_ms(text)
 
 
 @parse.with_pattern(rf"no time|{_DURATION}(?:(?:, | and ){_DURATION})*")
