@@ -69,8 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         arguments.command = words[split + 1 :]
         if split < len(words) and arguments.handler is not _run:
             raise UsageError("only run takes a command after --")
-        verbose = getattr(arguments, "verbose", False)
-        logging.basicConfig(format="lockspec: %(message)s", level=logging.INFO if verbose else logging.WARNING)
+        verbosity = getattr(arguments, "verbose", 0)
+        levels = (logging.WARNING, logging.INFO, logging.DEBUG)
+        logging.basicConfig(format="lockspec: %(message)s", level=levels[min(verbosity, 2)])
         lock_dir = _lock_dir(getattr(arguments, "lock_dir", None))
         coordinator = Coordinator(lock_dir, instance_id=f"lockspec-cli-{os.getpid()}")
         try:
@@ -96,7 +97,7 @@ def _parser() -> _Parser:
     # command's copy from overwriting a value given before it.
     common = _Parser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument("--lock-dir", metavar="DIR", help=f"the lock directory (default: ${LOCK_DIR_VARIABLE})")
-    common.add_argument("-v", "--verbose", action="store_true", help="log every decision on stderr")
+    common.add_argument("-v", "--verbose", action="count", help="log decisions on stderr (-vv: every attempt too)")
     parser = _Parser(prog="lockspec", description="See and act on a lockspec lock directory.", parents=[common])
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 

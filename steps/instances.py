@@ -63,6 +63,14 @@ def holds_with_ttl(context: Context, name: str, resource: str, ttl: float) -> No
     assert_that(lease, granted_to(context.world.id_of(name), resource), f"setting up: {name} acquires {resource!r}")
 
 
+@given('instance {name} held "{resource}" until {ago:Duration} ago')
+def held_until(context: Context, name: str, resource: str, ago: float) -> None:
+    ttl = 1000
+    context.world.start(name, clock_offset_ms=-(ttl + ago))
+    holds_with_ttl(context, name, resource, ttl)
+    context.world.start(name)
+
+
 @given('instance {name} holds "{resource}"')
 @given('instance {name} has acquired "{resource}"')
 def holds(context: Context, name: str, resource: str) -> None:

@@ -161,10 +161,10 @@ def no_lease_left(context: Context, resource: str) -> None:
     _assert_nothing_pending(context)
 
 
-@then('a warning about "{text}" was logged')
-def warning_logged(context: Context, text: str) -> None:
-    warnings = "\n".join(r.getMessage() for r in context.log_records if r.levelno >= logging.WARNING)
-    assert_that(warnings, contains_string(text), "warnings logged by lockspec")
+@then('a{level:Level} about "{text}" was logged')
+def was_logged(context: Context, level: int, text: str) -> None:
+    logged = "\n".join(r.getMessage() for r in context.log_records if r.levelno >= level)
+    assert_that(logged, contains_string(text), f"what lockspec logged at level {logging.getLevelName(level)} or above")
 
 
 def _assert_nothing_pending(context: Context) -> None:

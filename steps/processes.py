@@ -11,7 +11,7 @@ from hamcrest import assert_that, equal_to, has_length
 
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 from steps.support.matchers import granted_to
-from steps.support.processes import finish, lease_from, read_line, start_worker, stop
+from steps.support.processes import lease_from, read_line, start_worker, stop, worker_results
 
 
 @given('a separate process {name} holds "{resource}" with a TTL of {ttl:Duration}')
@@ -22,6 +22,12 @@ def process_holds(context: Context, name: str, resource: str, ttl: float) -> Non
     assert_that(lease, granted_to(name, resource), f"setting up: process {name} acquires {resource!r}")
     context.world.leases.setdefault((name, resource), []).append(lease)
     context.processes = {name: process}
+
+
+@given('a process that has since exited holds "{resource}" with a TTL of {ttl:Duration}')
+def exited_process_holds(context: Context, resource: str, ttl: float) -> None:
+    process_holds(context, "P", resource, ttl)
+    kill_process(context, "P")
 
 
 @given("process {name} has been killed with SIGKILL")
@@ -42,9 +48,8 @@ def race_in_processes(context: Context, count: int, resource: str) -> None:
         assert_that(read_line(process), equal_to("ready"), f"process {name} is ready")
     for process in processes.values():
         assert process.stdin is not None
-        process.stdin.write("go\n")
-        process.stdin.flush()
-    context.race = {name: lease_from(finish(process)[-1]) for name, process in processes.items()}
+        process.stdin.write(b"go\n")
+    context.race = {name: lease_from(worker_results(process)[-1]) for name, process in processes.items()}
     context.race_ids = {name: name for name in names}
 
 
@@ -57,7 +62,7 @@ def stress(context: Context, count: int, rounds: int, resource: str) -> None:
 def fork_race(context: Context, resource: str) -> None:
     process = start_worker("fork-race", str(context.world.lock_dir), "F", resource)
     context.add_cleanup(stop, process)
-    context.race = {result["who"]: lease_from(result) for result in finish(process)}
+    context.race = {result["who"]: lease_from(result) for result in worker_results(process)}
     # Parent and child are one instance, forked: they share its id.
     context.race_ids = {"parent": "F", "child": "F"}
 
@@ -72,7 +77,7 @@ def _count_in_workers(context: Context, count: int, rounds: int, resource: str) 
     ]
     for process in processes:
         context.add_cleanup(stop, process)
-    context.summaries = [summary for process in processes for summary in finish(process)]
+    context.summaries = [summary for process in processes for summary in worker_results(process)]
     context.rounds = rounds
 
 

@@ -3,12 +3,14 @@
 ``{duration:Duration}`` reads "150 ms", "30 s" or "2 min" as milliseconds;
 ``{durations:Durations}`` reads "10 ms, 20 ms and 40 ms" (or "no time");
 ``{names:Names}`` reads "A and B" or "A, B and C";
+``a{level:Level}`` reads "a warning", "an error" or "an info message";
 ``{text:Text}`` is any text without a single quote, possibly empty (put it
 between single quotes: JSON keeps its double quotes).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 
 import parse
@@ -40,4 +42,9 @@ def parse_text(text: str) -> str:
     return text
 
 
-register_type(Duration=parse_duration, Durations=parse_durations, Names=parse_names, Text=parse_text)
+@parse.with_pattern(r" warning|n error|n info message")
+def parse_level(text: str) -> int:
+    return {" warning": logging.WARNING, "n error": logging.ERROR, "n info message": logging.INFO}[text]
+
+
+register_type(Duration=parse_duration, Durations=parse_durations, Names=parse_names, Text=parse_text, Level=parse_level)

@@ -1,58 +1,126 @@
-"""Starting lock workers as OS processes, with every wait bounded."""
+"""Starting OS processes (lock workers, the lockspec command) with every wait bounded.
+
+Pipes are unbuffered so that ``select`` sees exactly what the child wrote:
+a line buffered on our side would make ``select`` wait for nothing.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import select
+import shlex
+import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lockspec import Lock
 
 WORKER = Path(__file__).with_name("lock_worker.py")
+#: Where pip put the lockspec command: the folder of the running interpreter.
+SCRIPTS = Path(sys.executable).parent
 
-#: No step waits longer than this for a worker; a hang fails the step instead.
+#: No step waits longer than this for a process; a hang fails the step instead.
 BOUND_S = 60.0
 
+Process = subprocess.Popen[bytes]
 
-def start_worker(*arguments: str) -> subprocess.Popen[str]:
+
+@dataclass(frozen=True)
+class Finished:
+    status: int
+    out: str
+    err: str
+
+
+def start(words: list[str], env: dict[str, str] | None = None) -> Process:
+    """Start ``words`` in a session of its own, so that ``stop`` can end it with all its descendants."""
     return subprocess.Popen(
-        [sys.executable, str(WORKER), *arguments],
+        words,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
+        bufsize=0,
+        env=env,
+        start_new_session=True,
     )
 
 
-def read_line(process: subprocess.Popen[str], timeout_s: float = BOUND_S) -> str:
-    """The worker's next line on stdout, failing after ``timeout_s``."""
-    assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], timeout_s)
-    if not ready:
-        raise AssertionError(f"worker {process.args!r} said nothing for {timeout_s} s")
-    line = process.stdout.readline()
-    if not line:
-        raise AssertionError(f"worker {process.args!r} ended early: {process.stderr.read() if process.stderr else ''}")
-    return line.strip()
+def start_worker(*arguments: str) -> Process:
+    return start([sys.executable, str(WORKER), *arguments])
 
 
-def finish(process: subprocess.Popen[str], timeout_s: float = BOUND_S) -> list[dict[str, Any]]:
-    """Let the worker end; every line of its output, parsed."""
-    out, err = process.communicate(timeout=timeout_s)
-    if process.returncode != 0:
-        raise AssertionError(f"worker {process.args!r} exited with {process.returncode}: {err}")
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+def read_line(process: Process, stream: str = "stdout", timeout_s: float = BOUND_S) -> str:
+    """The process's next line on ``stream``, failing after ``timeout_s``."""
+    pipe = process.stdout if stream == "stdout" else process.stderr
+    assert pipe is not None
+    line = b""
+    while not line.endswith(b"\n"):
+        ready, _, _ = select.select([pipe], [], [], timeout_s)
+        if not ready:
+            raise AssertionError(f"{process.args!r} wrote no line on {stream} for {timeout_s} s (so far: {line!r})")
+        byte = pipe.read(1)
+        if not byte:
+            raise AssertionError(f"{process.args!r} closed its {stream} (so far: {line!r})")
+        line += byte
+    return line.decode().rstrip("\n")
+
+
+def finish(process: Process, timeout_s: float = BOUND_S) -> Finished:
+    """Let the process end (closing its stdin) and collect what it wrote."""
+    try:
+        out, err = process.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        stop(process)
+        raise AssertionError(f"{process.args!r} did not end within {timeout_s} s") from None
+    return Finished(process.returncode, out.decode(), err.decode())
+
+
+def worker_results(process: Process) -> list[dict[str, Any]]:
+    """Let a lock worker end; every JSON line of its output, parsed."""
+    done = finish(process)
+    if done.status != 0:
+        raise AssertionError(f"worker {process.args!r} exited with {done.status}: {done.err}")
+    return [json.loads(line) for line in done.out.splitlines() if line.startswith("{")]
 
 
 def lease_from(result: dict[str, Any]) -> Lock | None:
     return Lock(**result["lease"]) if result["lease"] else None
 
 
-def stop(process: subprocess.Popen[str]) -> None:
-    """Kill the worker if it still runs and reap it (a scenario cleanup)."""
-    if process.poll() is None:
-        process.kill()
+def stop(process: Process) -> None:
+    """Kill the process and everything it started, and reap it (a scenario cleanup)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
     process.communicate(timeout=BOUND_S)
+
+
+def command_line(text: str, places: dict[str, Path]) -> list[str]:
+    """Split an operator's command line, with ``$NAME`` standing for ``places[NAME]``.
+
+    ``lockspec`` means the installed command.
+    """
+    for name, path in places.items():
+        if shlex.quote(str(path)) != str(path):
+            raise AssertionError(f"{path} would need quoting in a command line")
+        text = text.replace(f"${name}", str(path))
+    words = shlex.split(text)
+    if words[0] == "lockspec":
+        installed = SCRIPTS / "lockspec"
+        if not installed.exists():
+            raise AssertionError(f"the lockspec command is not installed in {SCRIPTS}: pip install -r requirements.txt")
+        words[0] = str(installed)
+    return words
+
+
+def operator_environment(lock_dir: Path | None) -> dict[str, str]:
+    """The environment of an operator's shell: the installed commands first, LOCKSPEC_DIR only if given."""
+    env = {name: value for name, value in os.environ.items() if name != "LOCKSPEC_DIR"}
+    env["PATH"] = f"{SCRIPTS}{os.pathsep}{env.get('PATH', '')}"
+    if lock_dir is not None:
+        env["LOCKSPEC_DIR"] = str(lock_dir)
+    return env

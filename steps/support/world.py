@@ -37,17 +37,24 @@ class World:
         self.observations: dict[str, int] = {}
 
     def start(
-        self, name: str, backoff: Backoff | None = None, lock_dir: Path | None = None, *, anonymous: bool = False
+        self,
+        name: str,
+        backoff: Backoff | None = None,
+        lock_dir: Path | None = None,
+        *,
+        anonymous: bool = False,
+        clock_offset_ms: float = 0,
     ) -> Coordinator:
         """Start (or restart) instance ``name`` on the scenario's lock directory.
 
         An ``anonymous`` instance is known to the scenario as ``name`` but lets
-        lockspec choose its instance id.
+        lockspec choose its instance id; ``clock_offset_ms`` sets its clock
+        that far ahead of (or, negative, behind) the scenario's.
         """
         self.stop(name)
         files = WatchedFileSystem()
         store = WatchedStore(FileLeaseStore(lock_dir or self.lock_dir, files=files))
-        clock = _RecordingClock(self.clock, self.waits.setdefault(name, []))
+        clock = _RecordingClock(self.clock, self.waits.setdefault(name, []), clock_offset_ms)
         instance_id = None if anonymous else name
         instance = Coordinator(instance_id=instance_id, clock=clock, store=store, backoff=backoff)
         self.instances[name], self.stores[name], self.files[name] = instance, store, files
@@ -134,14 +141,15 @@ class World:
 
 
 class _RecordingClock:
-    """One instance's view of the scenario's clock, remembering the waits it made."""
+    """One instance's view of the scenario's clock (maybe offset), remembering the waits it made."""
 
-    def __init__(self, clock: Clock, waits: list[float]) -> None:
+    def __init__(self, clock: Clock, waits: list[float], offset_ms: float) -> None:
         self._clock = clock
         self._waits = waits
+        self._offset_ms = int(offset_ms)
 
     def now_ms(self) -> int:
-        return self._clock.now_ms()
+        return self._clock.now_ms() + self._offset_ms
 
     def sleep_ms(self, ms: float) -> None:
         self._waits.append(ms)

@@ -1,0 +1,88 @@
+@processes
+Feature: A command runs while holding a lease, like flock(1)
+  As an operator scripting jobs on several hosts,
+  I want `lockspec run RESOURCE -- COMMAND` to run the command only while
+  holding the resource's lease, so that two jobs never run at once.
+
+  . RULES:
+  .   * run acquires the lease, retrying with backoff until --timeout
+  .     (default 10 s); if it gives up, the command does not run and the
+  .     exit status is 75.
+  .   * While the command runs, the lease is renewed every third of --ttl.
+  .   * SIGINT and SIGTERM are forwarded to the command.
+  .   * When the command ends, the lease is released and run exits with the
+  .     command's status (128 + N if the command died of signal N).
+
+  Background:
+    Given instances A and B share a lock directory
+
+  Scenario: The command runs holding the lease, and run exits with its status
+    When the operator runs "lockspec run resource-1 --lock-dir $LOCK_DIR -- sh -c 'lockspec status --lock-dir $LOCK_DIR; exit 3'"
+    Then the command exits with status 3
+    And its output is a table with the rows:
+      | RESOURCE   | STATE | HOLDER         | TOKEN |
+      | resource-1 | held  | lockspec-cli-* | 1     |
+    And "resource-1" is free
+
+  Scenario Outline: run exits with its command's exit status
+    When the operator runs "lockspec run resource-1 --lock-dir $LOCK_DIR -- sh -c '<script>'"
+    Then the command exits with status <status>
+    And "resource-1" is free
+
+    Examples:
+      | script        | status | comment                   |
+      | exit 0        | 0      |                           |
+      | exit 42       | 42     |                           |
+      | kill -KILL $$ | 137    | 128 + 9: died of SIGKILL  |
+
+  Scenario: Of two competing runs, the second waits until the first has finished
+    When the operator starts "lockspec run resource-1 --lock-dir $LOCK_DIR -- sh -c 'echo first started | tee -a $LOG; read go; echo first ended >> $LOG'" as run 1
+    And run 1 has printed "first started"
+    And the operator starts "lockspec -vv run resource-1 --lock-dir $LOCK_DIR -- sh -c 'echo second ran >> $LOG'" as run 2
+    And run 2 has reported that "resource-1" is held
+    And run 1 is told to finish
+    Then run 1 ends with status 0
+    And run 2 ends with status 0
+    And the log reads:
+      """
+      first started
+      first ended
+      second ran
+      """
+
+  Scenario: A run that cannot get the lease in time gives up, naming the holder
+    Given instance A holds "resource-1" with a TTL of 30 s
+    When the operator runs "lockspec run resource-1 --timeout 200ms --lock-dir $LOCK_DIR -- sh -c 'echo ran >> $LOG'"
+    Then the command exits with status 75
+    And its error output is one line naming "held by 'A'"
+    And the log is empty
+    And "resource-1" is still held by instance A with the lease it acquired
+
+  Scenario: The lease is renewed while a command runs longer than its TTL
+    When the operator runs "lockspec run resource-1 --ttl 150ms --lock-dir $LOCK_DIR -- sh -c 'sleep 0.6; lockspec status --lock-dir $LOCK_DIR'"
+    Then the command succeeds
+    And its output is a table with the rows:
+      | RESOURCE   | STATE | HOLDER         | TOKEN | EXPIRES |
+      | resource-1 | held  | lockspec-cli-* | 1     | in *    |
+
+  Scenario: SIGTERM is forwarded to the command, and the lease is released
+    When the operator starts "lockspec run resource-1 --lock-dir $LOCK_DIR -- sh -c "trap 'echo got TERM >> $LOG; exit 7' TERM; echo ready; while true; do sleep 0.05; done"" as run 1
+    And run 1 has printed "ready"
+    And run 1 is sent SIGTERM
+    Then run 1 ends with status 7
+    And the log reads:
+      """
+      got TERM
+      """
+    And "resource-1" is free
+
+  Scenario Outline: A command that cannot be started is reported like a shell would
+    When the operator runs "lockspec run resource-1 --lock-dir $LOCK_DIR -- <command>"
+    Then the command exits with status <status>
+    And its error output is one line naming "<complaint>"
+    And "resource-1" is free
+
+    Examples:
+      | command              | status | complaint             |
+      | no-such-command-here | 127    | command not found     |
+      | $LOCK_DIR            | 126    | cannot be executed    |

@@ -1,0 +1,68 @@
+@processes
+Feature: An operator sees every lease with `lockspec status`
+  As an operator of several instances,
+  I want one command that lists the leases in a lock directory and their states,
+  so that I can tell at a glance who holds what, and what is stale.
+
+  . RULES:
+  .   * One row per lease, sorted by resource: holder, host, pid, fencing token,
+  .     acquisition time (UTC), expiry, and state.
+  .   * The states: held; expired; holder gone (the holder's process on this
+  .     host no longer exists, though the lease has not expired yet); unreadable.
+  .   * --json prints the same as a JSON document of schema 1.
+  .   * The lock directory comes from --lock-dir, or else LOCKSPEC_DIR;
+  .     without either, the command is a usage error (exit status 64).
+  .   In the tables below, * stands for any text (times change from run to run).
+
+  Background:
+    Given instances A and B share a lock directory
+
+  Scenario: The status lists a held, an expired, an abandoned and an unreadable lease
+    Given instance A holds "resource-1" with a TTL of 30 s
+    And instance B held "resource-2" until 5 s ago
+    And a process that has since exited holds "resource-3" with a TTL of 30 s
+    And the file "resource-4.lock" in the lock directory contains 'INVALID{JSON'
+    When the operator runs "lockspec status --lock-dir $LOCK_DIR"
+    Then the command succeeds
+    And its output is a table with the rows:
+      | RESOURCE   | STATE       | HOLDER | HOST      | PID | TOKEN | EXPIRES             |
+      | resource-1 | held        | A      | this host | *   | 1     | in *                |
+      | resource-2 | expired     | B      | this host | *   | 1     | * ago               |
+      | resource-3 | holder gone | P      | this host | *   | 1     | in *                |
+      | resource-4 | unreadable  | -      | -         | -   | -     | unreadable: not JSON* |
+
+  Scenario: The status as a JSON document
+    Given instance A holds "resource-1" with a TTL of 30 s
+    And instance B held "resource-2" until 5 s ago
+    When the operator runs "lockspec status --json" with LOCKSPEC_DIR set to the lock directory
+    Then the command succeeds
+    And its output is a JSON document of schema 1 whose leases are:
+      | resource   | state   | holder | fencing_token | file            |
+      | resource-1 | held    | A      | 1             | resource-1.lock |
+      | resource-2 | expired | B      | 1             | resource-2.lock |
+
+  Scenario: An empty lock directory has no leases
+    When the operator runs "lockspec status --lock-dir $LOCK_DIR"
+    Then the command succeeds
+    And its output says:
+      """
+      no leases
+      """
+
+  Scenario Outline: A mistake on the command line is a usage error in one line
+    When the operator runs "<command>"
+    Then the command exits with status 64
+    And its error output is one line naming "<complaint>"
+
+    Examples:
+      | command                                      | complaint          |
+      | lockspec status                              | LOCKSPEC_DIR       |
+      | lockspec status --lock-dir $LOCK_DIR --bogus | --bogus            |
+      | lockspec frobnicate --lock-dir $LOCK_DIR     | frobnicate         |
+      | lockspec status --lock-dir $LOCK_DIR -- ls   | only run           |
+
+  Scenario: A lock directory that cannot be used is a storage error in one line
+    Given the path "not-a-folder" next to the lock directory is a regular file
+    When the operator runs "lockspec status --lock-dir $LOCK_DIR/../not-a-folder"
+    Then the command exits with status 74
+    And its error output is one line naming "Not a directory"
