@@ -46,7 +46,7 @@ Feature: A crashed holder blocks others no longer than its TTL
     And an info message about "took over 'resource-1' from 'A', whose lease expired 50 ms ago" was logged
 
   @processes
-  Scenario: A holder process killed with SIGKILL is taken over once its TTL has passed
+  Scenario: A holder process killed with SIGKILL is taken over once its TTL has passed (plan 2.3)
     Given a separate process P holds "resource-1" with a TTL of 300 ms
     And process P has been killed with SIGKILL
     When instance B waits up to 5 s to acquire "resource-1"
