@@ -16,13 +16,13 @@ Feature: An operator cleans up and breaks leases from the command line
     And instance A holds "resource-1" with a TTL of 30 s
 
   Scenario: Cleanup removes expired and unreadable leases and says why
-    Given instance B held "resource-2" until 5 s ago
+    Given instance B held "resource-2" until 90 s ago
     And the file "resource-4.lock" in the lock directory contains 'INVALID{JSON'
     When the operator runs "lockspec cleanup --lock-dir $LOCK_DIR"
     Then the command succeeds
     And its output says:
       """
-      removed resource-2: expired * ago (held by 'B', token 1)
+      removed resource-2: expired 1.5 min ago (held by 'B', token 1)
       removed resource-4: unreadable: not JSON*
       """
     And the lease file of "resource-2" is gone

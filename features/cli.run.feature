@@ -8,7 +8,8 @@ Feature: A command runs while holding a lease, like flock(1)
   .   * run acquires the lease, retrying with backoff until --timeout
   .     (default 10 s); if it gives up, the command does not run and the
   .     exit status is 75.
-  .   * While the command runs, the lease is renewed every third of --ttl.
+  .   * While the command runs, the lease is renewed every third of --ttl;
+  .     if it is lost (broken, or taken over), run says so on stderr.
   .   * SIGINT and SIGTERM are forwarded to the command.
   .   * When the command ends, the lease is released and run exits with the
   .     command's status (128 + N if the command died of signal N).
@@ -64,6 +65,14 @@ Feature: A command runs while holding a lease, like flock(1)
     And its output is a table with the rows:
       | RESOURCE   | STATE | HOLDER         | TOKEN | EXPIRES |
       | resource-1 | held  | lockspec-cli-* | 1     | in *    |
+
+  Scenario: A run whose lease is broken while its command runs reports the loss
+    When the operator starts "lockspec run resource-1 --ttl 300ms --lock-dir $LOCK_DIR -- sh -c 'echo started; read go'" as run 1
+    And run 1 has printed "started"
+    And the operator runs "lockspec break resource-1 --force --lock-dir $LOCK_DIR"
+    And run 1 has reported "lost the lease on resource-1"
+    And run 1 is told to finish
+    Then run 1 ends with status 0
 
   Scenario: SIGTERM is forwarded to the command, and the lease is released
     When the operator starts "lockspec run resource-1 --lock-dir $LOCK_DIR -- sh -c "trap 'echo got TERM >> $LOG; exit 7' TERM; echo ready; while true; do sleep 0.05; done"" as run 1

@@ -19,7 +19,7 @@ Feature: An operator sees every lease with `lockspec status`
 
   Scenario: The status lists a held, an expired, an abandoned and an unreadable lease
     Given instance A holds "resource-1" with a TTL of 30 s
-    And instance B held "resource-2" until 5 s ago
+    And instance B held "resource-2" until 2 h ago
     And a process that has since exited holds "resource-3" with a TTL of 30 s
     And the file "resource-4.lock" in the lock directory contains 'INVALID{JSON'
     When the operator runs "lockspec status --lock-dir $LOCK_DIR"
@@ -27,7 +27,7 @@ Feature: An operator sees every lease with `lockspec status`
     And its output is a table with the rows:
       | RESOURCE   | STATE       | HOLDER | HOST      | PID | TOKEN | EXPIRES             |
       | resource-1 | held        | A      | this host | *   | 1     | in *                |
-      | resource-2 | expired     | B      | this host | *   | 1     | * ago               |
+      | resource-2 | expired     | B      | this host | *   | 1     | 2.0 h ago           |
       | resource-3 | holder gone | P      | this host | *   | 1     | in *                |
       | resource-4 | unreadable  | -      | -         | -   | -     | unreadable: not JSON* |
 
@@ -60,6 +60,8 @@ Feature: An operator sees every lease with `lockspec status`
       | lockspec status --lock-dir $LOCK_DIR --bogus | --bogus            |
       | lockspec frobnicate --lock-dir $LOCK_DIR     | frobnicate         |
       | lockspec status --lock-dir $LOCK_DIR -- ls   | only run           |
+      | lockspec run r --ttl 30 --lock-dir $LOCK_DIR -- true | invalid --ttl |
+      | lockspec run r --lock-dir $LOCK_DIR          | needs a command    |
 
   Scenario: A lock directory that cannot be used is a storage error in one line
     Given the path "not-a-folder" next to the lock directory is a regular file

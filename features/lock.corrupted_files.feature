@@ -43,6 +43,9 @@ Feature: An unreadable lease file never blocks a resource
       | {"format": 1, "resource": "resource-2", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1, "ttl_ms": 1} | a lease of another resource |
       | {"format": 99}                           | an unknown format                           |
       | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1} | no TTL |
+      | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1, "ttl_ms": 0} | a TTL of zero |
+      | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1, "ttl_ms": 1, "pid": -1} | a negative pid |
+      | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1, "ttl_ms": 1, "host": 7} | a host that is not a name |
       | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1, "ttl_ms": 1} | no owner |
       | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 5, "expires_at_ms": 4, "fencing_token": 1, "ttl_ms": 1} | expires before it was acquired |
       | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 0, "ttl_ms": 1} | no valid fencing token |

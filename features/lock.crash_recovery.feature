@@ -43,7 +43,7 @@ Feature: A crashed holder blocks others no longer than its TTL
     When instance B tries to acquire "resource-1"
     Then instance B gets the lock on "resource-1"
     And its fencing token is higher than that of instance A's lease
-    And an info message about "took over 'resource-1' from 'A', whose lease expired 50 ms ago" was logged
+    And an info message about "B: took over 'resource-1' from 'A', whose lease expired 50 ms ago (token 1, now 2)" was logged
 
   @processes
   Scenario: A holder process killed with SIGKILL is taken over once its TTL has passed (plan 2.3)

@@ -143,7 +143,7 @@ class Coordinator:
         if not isinstance(lock, Lock):
             raise InvalidArgumentError("lock", "must be a Lock returned by an acquisition", lock)
         if lock.owner != self.instance_id:
-            logger.info("%s: refused to release %r, held by %r", self.instance_id, lock.resource, lock.owner)
+            logger.info("%s: refused to release %r (token %d), held by %r", *self._who(lock), lock.owner)
             return False
         seen = self.store.observe(lock.resource)
         if seen.lease is None or seen.lease.lock_id != lock.lock_id or not self.store.remove(seen):
@@ -233,7 +233,12 @@ class Coordinator:
         now = self.clock.now_ms()
         if seen.lease is not None and not seen.lease.is_expired(now):
             logger.debug(
-                "%s: %r is held by %r until %d", self.instance_id, resource, seen.lease.owner, seen.lease.expires_at_ms
+                "%s: %r is held by %r (token %d) for %d ms more",
+                self.instance_id,
+                resource,
+                seen.lease.owner,
+                seen.lease.fencing_token,
+                seen.lease.expires_at_ms - now,
             )
             return None, seen
         draft = Lock(
@@ -253,15 +258,21 @@ class Coordinator:
             return None, seen
         if seen.lease is not None:
             logger.info(
-                "%s: took over %r from %r, whose lease expired %d ms ago",
+                "%s: took over %r from %r, whose lease expired %d ms ago (token %d, now %d)",
                 self.instance_id,
                 resource,
                 seen.lease.owner,
                 now - seen.lease.expires_at_ms,
+                seen.lease.fencing_token,
+                lease.fencing_token,
             )
         elif seen.problem is not None:
             logger.warning(
-                "%s: took over %r, whose lease file was unreadable: %s", self.instance_id, resource, seen.problem
+                "%s: took over %r (token %d), whose lease file was unreadable: %s",
+                self.instance_id,
+                resource,
+                lease.fencing_token,
+                seen.problem,
             )
         logger.info("%s: acquired %r (token %d)", *self._who(lease))
         return lease, seen

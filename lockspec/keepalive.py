@@ -13,13 +13,16 @@ logged. Loss is reported once, through the ``lost`` property and the optional
 thread stops renewing, and never re-takes a lease held by someone else.
 
 Waits between renewals are real time (a thread cannot be woken by a frozen
-clock); expiry is still judged on the coordinator's clock.
+clock); expiry is still judged on the coordinator's clock. A renewal that
+runs more than half an interval late (a paused process, an overloaded host)
+is logged as a warning.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from types import TracebackType
 
@@ -81,12 +84,17 @@ class KeepAlive:
         self.stop()
 
     def _run(self) -> None:
-        while not self._stopping.wait(self._interval_s):
+        due = time.monotonic() + self._interval_s
+        while not self._stopping.wait(max(0.0, due - time.monotonic())):
+            late_s = time.monotonic() - due
+            if late_s > self._interval_s / 2:
+                logger.warning("%s: renewal of %r (token %d) ran %.0f ms late", *self._who(), late_s * 1000)
+            due = time.monotonic() + self._interval_s
             try:
                 renewed = self._coordinator.renew_lock(self._lease)
             except LockError as error:
                 if self._coordinator.clock.now_ms() < self._lease.expires_at_ms:
-                    logger.warning("renewing %r failed, will retry: %s", self._lease.resource, error)
+                    logger.warning("%s: renewing %r (token %d) failed, will retry: %s", *self._who(), error)
                     continue
                 self._lose(f"renewals failed until the lease expired: {error}")
                 return
@@ -95,8 +103,11 @@ class KeepAlive:
                 return
             self._lease = renewed
 
+    def _who(self) -> tuple[str, str, int]:
+        return self._coordinator.instance_id, self._lease.resource, self._lease.fencing_token
+
     def _lose(self, because: str) -> None:
         self._lost_because = because
-        logger.error("lease on %r (token %d) lost: %s", self._lease.resource, self._lease.fencing_token, because)
+        logger.error("%s: lease on %r (token %d) lost: %s", *self._who(), because)
         if self._on_lost is not None:
             self._on_lost(self._lease, because)

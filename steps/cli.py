@@ -15,6 +15,7 @@ from hamcrest import assert_that, contains_exactly, contains_string, equal_to, g
 
 from steps.support.processes import (
     Finished,
+    Process,
     command_line,
     finish,
     operator_environment,
@@ -52,9 +53,12 @@ def has_printed(context: Context, label: str, line: str) -> None:
 
 @when('run {label} has reported that "{resource}" is held')
 def reported_held(context: Context, label: str, resource: str) -> None:
-    seen: list[str] = []
-    while not seen or f"{resource!r} is held by" not in seen[-1]:
-        seen.append(read_line(context.runs[label], stream="stderr"))
+    _wait_for_report(context.runs[label], f"{resource!r} is held by")
+
+
+@when('run {label} has reported "{text}"')
+def reported(context: Context, label: str, text: str) -> None:
+    _wait_for_report(context.runs[label], text)
 
 
 @when("run {label} is told to finish")
@@ -146,6 +150,12 @@ def log_reads(context: Context) -> None:
 def log_empty(context: Context) -> None:
     log = context.world.lock_dir.parent / "log"
     assert_that(log.read_text() if log.exists() else "", equal_to(""), "the log")
+
+
+def _wait_for_report(process: Process, text: str) -> None:
+    """Read the process's stderr until a line contains ``text`` (each read bounded)."""
+    while text not in read_line(process, stream="stderr"):
+        pass
 
 
 def _run(context: Context, command: str, *, with_variable: bool) -> None:

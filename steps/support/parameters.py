@@ -1,6 +1,6 @@
 """Parameter types of the step patterns, registered once on import.
 
-``{duration:Duration}`` reads "150 ms", "30 s" or "2 min" as milliseconds;
+``{duration:Duration}`` reads "150 ms", "30 s", "2 min" or "2 h" as milliseconds;
 ``{durations:Durations}`` reads "10 ms, 20 ms and 40 ms" (or "no time");
 ``{names:Names}`` reads "A and B" or "A, B and C";
 ``a{level:Level}`` reads "a warning", "an error" or "an info message";
@@ -18,7 +18,7 @@ from behave import register_type
 
 from lockspec.durations import parse_duration_ms
 
-_DURATION = r"\d+(?:\.\d+)? ?(?:ms|s|min)"
+_DURATION = r"\d+(?:\.\d+)? ?(?:ms|s|min|h)"
 _NAME = r"[A-Z][A-Za-z0-9]*"
 
 
