@@ -63,6 +63,12 @@ Feature: An operator sees every lease with `lockspec status`
       | lockspec run r --ttl 30 --lock-dir $LOCK_DIR -- true | invalid --ttl |
       | lockspec run r --lock-dir $LOCK_DIR          | needs a command    |
 
+  Scenario: The status of a lock directory that does not exist is an error, and creates nothing
+    When the operator runs "lockspec status --lock-dir $LOCK_DIR/typo"
+    Then the command exits with status 74
+    And its error output is one line naming "No such file or directory"
+    And there is no folder "typo" in the lock directory
+
   Scenario: A lock directory that cannot be used is a storage error in one line
     Given the path "not-a-folder" next to the lock directory is a regular file
     When the operator runs "lockspec status --lock-dir $LOCK_DIR/../not-a-folder"

@@ -10,7 +10,8 @@ environment variable. Durations take a unit: ``150ms``, ``30s``, ``2m``.
 
 Exit statuses follow sysexits.h: 0 success; 64 a usage error (a bad option,
 a missing lock directory setting, ``break`` without ``--force``); 74 the lock
-directory cannot be used; 75 ``run`` gave up waiting for the lock. Otherwise
+directory cannot be used (``status``, ``cleanup`` and ``break`` never create
+it; ``run`` does); 75 ``run`` gave up waiting for the lock. Otherwise
 ``run`` exits with its command's status (128 + N when the command died of
 signal N, 126 when it cannot be executed, 127 when it is not found). Errors
 are one line on stderr, never a traceback.
@@ -19,6 +20,7 @@ are one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
@@ -73,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         levels = (logging.WARNING, logging.INFO, logging.DEBUG)
         logging.basicConfig(format="lockspec: %(message)s", level=levels[min(verbosity, 2)])
         lock_dir = _lock_dir(getattr(arguments, "lock_dir", None))
+        if arguments.handler is not _run and not lock_dir.exists():
+            # Only run may create the lock directory: a typo must not make a new, empty one.
+            missing = FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
+            raise LockStorageError("open lock directory", lock_dir, missing)
         coordinator = Coordinator(lock_dir, instance_id=f"lockspec-cli-{os.getpid()}")
         try:
             status: int = arguments.handler(coordinator, lock_dir, arguments)

@@ -109,6 +109,11 @@ def kept_aside_sized(context: Context, size: int) -> None:
     assert_that(kept[0].stat().st_size, equal_to(size * 1024), "size in bytes of the file kept aside")
 
 
+@then('there is no folder "{name}" in the lock directory')
+def no_folder(context: Context, name: str) -> None:
+    assert_that(os.path.lexists(context.world.lock_dir / name), is_(False), f"{name} exists in the lock directory")
+
+
 @then("the lock directory does not exist")
 def lock_dir_absent(context: Context) -> None:
     assert_that(context.world.lock_dir.exists(), is_(False), f"{context.world.lock_dir} exists")
