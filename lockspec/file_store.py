@@ -31,12 +31,12 @@ import contextlib
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import replace as with_changes
 from pathlib import Path
 
 from lockspec.errors import LockStorageError
-from lockspec.filesystem import FileSystem
+from lockspec.filesystem import FileSystem, StoredFile
 from lockspec.guards import Guards
 from lockspec.lease import Lock, UnreadableLease, decode_lease, encode_lease
 from lockspec.naming import is_lease_file_name, lease_file_name, resource_of_file_name
@@ -58,6 +58,9 @@ class FileLeaseStore:
         self._files = files or FileSystem()
         self.bookkeeping_folder = self.lock_dir / BOOKKEEPING_FOLDER
         self.unreadable_folder = self.bookkeeping_folder / "unreadable"
+        # Plain strings on the hot path: joining pathlib paths costs more than the system calls.
+        self._dir = str(self.lock_dir)
+        self._bookkeeping = str(self.bookkeeping_folder)
         self._guards = Guards(self.bookkeeping_folder)
         try:
             self._files.make_folder(self.bookkeeping_folder)
@@ -78,35 +81,31 @@ class FileLeaseStore:
                 yield seen
 
     def claim(self, seen: Observation, draft: Lock) -> Lock | None:
-        path = self.lock_dir / seen.key
         with self._guards.hold(seen.key) as stripe:
-            current = self._observe(seen.key, seen.resource)
-            if current.version != seen.version:
+            if not self._unchanged(seen):
                 return None
-            previous_token = current.lease.fencing_token if current.lease else 0
+            previous_token = seen.lease.fencing_token if seen.lease else 0
             lease = with_changes(draft, fencing_token=stripe.next_token(previous_token))
-            if current.problem is not None:
-                self._set_aside(current)
-            self._write(path, encode_lease(lease))
+            if seen.problem is not None:
+                self._set_aside(seen)
+            self._write(self._path(seen.key), encode_lease(lease))
             return lease
 
     def replace(self, seen: Observation, lease: Lock) -> bool:
         with self._guards.hold(seen.key):
-            current = self._observe(seen.key, seen.resource)
-            if current.lease is None or current.version != seen.version:
+            if seen.lease is None or not self._unchanged(seen):
                 return False
-            self._write(self.lock_dir / seen.key, encode_lease(lease))
+            self._write(self._path(seen.key), encode_lease(lease))
             return True
 
     def remove(self, seen: Observation) -> bool:
-        path = self.lock_dir / seen.key
         with self._guards.hold(seen.key):
-            current = self._observe(seen.key, seen.resource)
-            if current.is_absent or current.version != seen.version:
+            if seen.is_absent or not self._unchanged(seen):
                 return False
-            if current.problem is not None:
-                self._set_aside(current)
+            if seen.problem is not None:
+                self._set_aside(seen)
             else:
+                path = self._path(seen.key)
                 try:
                     self._files.delete(path)
                 except OSError as error:
@@ -117,15 +116,29 @@ class FileLeaseStore:
         """Close the guard files held open by this store."""
         self._guards.close()
 
-    def _observe(self, key: str, resource: str | None) -> Observation:
-        path = self.lock_dir / key
+    def _path(self, key: str) -> str:
+        return f"{self._dir}/{key}"
+
+    def _read(self, key: str) -> StoredFile | None:
+        path = self._path(key)
         try:
-            stored = self._files.read(path, MAX_LEASE_BYTES)
+            return self._files.read(path, MAX_LEASE_BYTES)
         except OSError as error:
             raise LockStorageError("read lease file", path, error) from error
+
+    def _unchanged(self, seen: Observation) -> bool:
+        """Whether the entry is still exactly what ``seen`` observed (same inode, same bytes).
+
+        Comparing raw bytes, not decoded leases, keeps the guarded section short:
+        equal bytes mean an equal lease.
+        """
+        return _version(self._read(seen.key)) == seen.version
+
+    def _observe(self, key: str, resource: str | None) -> Observation:
+        stored = self._read(key)
         if stored is None:
             return Observation(key, resource, None, None, None)
-        version = (stored.kind, stored.inode, stored.data)
+        version = _version(stored)
         if stored.kind != "file":
             return Observation(key, resource, None, f"it is a {stored.kind}", version)
         if len(stored.data) > MAX_LEASE_BYTES:
@@ -138,8 +151,8 @@ class FileLeaseStore:
             return Observation(key, resource, None, f"it names another resource, {lease.resource!r}", version)
         return Observation(key, lease.resource, lease, None, version)
 
-    def _write(self, path: Path, data: bytes) -> None:
-        pending = self.bookkeeping_folder / f"pending-{uuid.uuid4().hex}.tmp"
+    def _write(self, path: str, data: bytes) -> None:
+        pending = f"{self._bookkeeping}/pending-{uuid.uuid4().hex}.tmp"
         try:
             self._files.write_new(pending, data)
             self._files.move(pending, path)
@@ -150,11 +163,15 @@ class FileLeaseStore:
             raise LockStorageError("write lease file", path, error) from error
 
     def _set_aside(self, seen: Observation) -> None:
-        path = self.lock_dir / seen.key
-        target = self.unreadable_folder / f"{seen.key}.{uuid.uuid4().hex[:12]}"
+        path = self._path(seen.key)
+        target = f"{self.unreadable_folder}/{seen.key}.{uuid.uuid4().hex[:12]}"
         try:
             self._files.make_folder(self.unreadable_folder)
             self._files.move(path, target)
         except OSError as error:
             raise LockStorageError("move aside unreadable lease file", path, error) from error
         logger.warning("moved unreadable lease file %s aside to %s: %s", path, target, seen.problem)
+
+
+def _version(stored: StoredFile | None) -> Hashable:
+    return None if stored is None else (stored.kind, stored.inode, stored.data)

@@ -31,7 +31,7 @@ class StoredFile:
 class FileSystem:
     """The system calls the file store needs, never following symlinks."""
 
-    def read(self, path: Path, limit: int) -> StoredFile | None:
+    def read(self, path: str, limit: int) -> StoredFile | None:
         """What is at ``path``, or ``None`` if nothing is.
 
         Opens with ``O_NOFOLLOW`` (a planted symlink is reported, never
@@ -68,7 +68,7 @@ class FileSystem:
         finally:
             os.close(fd)
 
-    def write_new(self, path: Path, data: bytes) -> None:
+    def write_new(self, path: str, data: bytes) -> None:
         """Create ``path`` (which must not exist) holding ``data``."""
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
         try:
@@ -78,17 +78,17 @@ class FileSystem:
         finally:
             os.close(fd)
 
-    def move(self, source: Path, target: Path) -> None:
+    def move(self, source: str, target: str) -> None:
         """Atomically put ``source`` in place of ``target`` (``os.replace``).
 
         Replacing moves the name, never follows a symlink at ``target``.
         """
         os.replace(source, target)
 
-    def delete(self, path: Path) -> None:
+    def delete(self, path: str) -> None:
         """Remove the file or symlink at ``path``."""
         os.unlink(path)
 
-    def make_folder(self, path: Path) -> None:
+    def make_folder(self, path: str | Path) -> None:
         """Create ``path`` and its parents if they do not exist."""
         os.makedirs(path, exist_ok=True)

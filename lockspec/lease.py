@@ -9,7 +9,7 @@ that the coordinator can treat it as garbage rather than guess.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 #: Bumped whenever the stored shape changes incompatibly.
@@ -65,7 +65,19 @@ _OPTIONAL_FIELD_TYPES: dict[str, type] = {"host": str, "pid": int}
 
 def encode_lease(lease: Lock) -> bytes:
     """The bytes of a lease file."""
-    document = {"format": LEASE_FORMAT, **asdict(lease)}
+    # Built by hand: dataclasses.asdict deep-copies every field, a fifth of an acquisition's cost.
+    document = {
+        "format": LEASE_FORMAT,
+        "resource": lease.resource,
+        "lock_id": lease.lock_id,
+        "owner": lease.owner,
+        "acquired_at_ms": lease.acquired_at_ms,
+        "expires_at_ms": lease.expires_at_ms,
+        "fencing_token": lease.fencing_token,
+        "ttl_ms": lease.ttl_ms,
+        "host": lease.host,
+        "pid": lease.pid,
+    }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 

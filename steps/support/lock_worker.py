@@ -24,7 +24,6 @@ import select
 import sys
 import time
 import zlib
-from pathlib import Path
 
 from lockspec import Backoff, Coordinator, FileLeaseStore, FileSystem
 
@@ -72,7 +71,7 @@ class PausingFileSystem(FileSystem):
     def __init__(self) -> None:
         self.signal_fd: int | None = None
 
-    def write_new(self, path: Path, data: bytes) -> None:
+    def write_new(self, path: str, data: bytes) -> None:
         super().write_new(path, data)
         if self.signal_fd is not None:
             os.write(self.signal_fd, b"inside")

@@ -8,7 +8,6 @@ operation fail, without replacing any of the coordinator's logic.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 from lockspec import FileLeaseStore, FileSystem, Lock, Observation
 from lockspec.filesystem import StoredFile
@@ -68,11 +67,11 @@ class WatchedFileSystem(FileSystem):
         """Make the next call of ``operation`` (read, write_new, move, delete) raise ``error``."""
         self.faults[operation] = error
 
-    def read(self, path: Path, limit: int) -> StoredFile | None:
+    def read(self, path: str, limit: int) -> StoredFile | None:
         self._maybe_fail("read")
         return super().read(path, limit)
 
-    def write_new(self, path: Path, data: bytes) -> None:
+    def write_new(self, path: str, data: bytes) -> None:
         error = self.faults.pop("write_new", None)
         if error is not None:
             # As a full disk does: the file exists, half written, when the write fails.
@@ -83,11 +82,11 @@ class WatchedFileSystem(FileSystem):
         for action in actions:
             action()
 
-    def move(self, source: Path, target: Path) -> None:
+    def move(self, source: str, target: str) -> None:
         self._maybe_fail("move")
         super().move(source, target)
 
-    def delete(self, path: Path) -> None:
+    def delete(self, path: str) -> None:
         self._maybe_fail("delete")
         super().delete(path)
 
