@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace as with_changes
@@ -41,7 +40,7 @@ DEFAULT_TIMEOUT_MS = 5_000
 
 def default_instance_id() -> str:
     """Host, process and a random suffix: unique even for two coordinators in one process."""
-    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    return f"{socket.gethostname()}-{os.getpid()}-{os.urandom(4).hex()}"
 
 
 class Coordinator:
@@ -243,7 +242,7 @@ class Coordinator:
             return None, seen
         draft = Lock(
             resource,
-            uuid.uuid4().hex,
+            os.urandom(16).hex(),
             self.instance_id,
             now,
             now + ttl,

@@ -30,9 +30,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import uuid
 from collections.abc import Hashable, Iterator
-from dataclasses import replace as with_changes
 from pathlib import Path
 
 from lockspec.errors import LockStorageError
@@ -85,7 +83,7 @@ class FileLeaseStore:
             if not self._unchanged(seen):
                 return None
             previous_token = seen.lease.fencing_token if seen.lease else 0
-            lease = with_changes(draft, fencing_token=stripe.next_token(previous_token))
+            lease = draft.with_token(stripe.next_token(previous_token))
             if seen.problem is not None:
                 self._set_aside(seen)
             self._write(self._path(seen.key), encode_lease(lease))
@@ -152,7 +150,7 @@ class FileLeaseStore:
         return Observation(key, lease.resource, lease, None, version)
 
     def _write(self, path: str, data: bytes) -> None:
-        pending = f"{self._bookkeeping}/pending-{uuid.uuid4().hex}.tmp"
+        pending = f"{self._bookkeeping}/pending-{os.urandom(16).hex()}.tmp"
         try:
             self._files.write_new(pending, data)
             self._files.move(pending, path)
@@ -164,7 +162,7 @@ class FileLeaseStore:
 
     def _set_aside(self, seen: Observation) -> None:
         path = self._path(seen.key)
-        target = f"{self.unreadable_folder}/{seen.key}.{uuid.uuid4().hex[:12]}"
+        target = f"{self.unreadable_folder}/{seen.key}.{os.urandom(6).hex()}"
         try:
             self._files.make_folder(self.unreadable_folder)
             self._files.move(path, target)

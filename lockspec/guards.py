@@ -43,7 +43,7 @@ _POLL_SECONDS = 0.0002
 class GuardedStripe:
     """An open, locked guard file: read and advance its fencing counter."""
 
-    def __init__(self, fd: int, path: Path) -> None:
+    def __init__(self, fd: int, path: str) -> None:
         self._fd = fd
         self.path = path
 
@@ -68,10 +68,11 @@ class Guards:
         self._pid = os.getpid()
         self._fds: dict[int, int] = {}
         self._thread_locks = [threading.Lock() for _ in range(STRIPES)]
+        self._paths = [f"{folder}/guard-{stripe:02x}" for stripe in range(STRIPES)]
 
-    def path_of(self, file_name: str) -> Path:
+    def path_of(self, file_name: str) -> str:
         """The guard file protecting ``file_name``."""
-        return self._folder / f"guard-{self._stripe(file_name):02x}"
+        return self._paths[self._stripe(file_name)]
 
     @contextmanager
     def hold(self, file_name: str) -> Iterator[GuardedStripe]:
@@ -115,7 +116,7 @@ class Guards:
                 self._fds = {}
                 self._thread_locks = [threading.Lock() for _ in range(STRIPES)]
 
-    def _descriptor(self, stripe: int, path: Path) -> int:
+    def _descriptor(self, stripe: int, path: str) -> int:
         with self._mutex:
             fd = self._fds.get(stripe)
             if fd is None:

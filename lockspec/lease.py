@@ -42,6 +42,20 @@ class Lock:
     host: str = ""
     pid: int = 0
 
+    def with_token(self, fencing_token: int) -> Lock:
+        """A copy carrying ``fencing_token``: stores issue the token as they store the lease."""
+        return Lock(
+            self.resource,
+            self.lock_id,
+            self.owner,
+            self.acquired_at_ms,
+            self.expires_at_ms,
+            fencing_token,
+            self.ttl_ms,
+            self.host,
+            self.pid,
+        )
+
     def is_expired(self, now_ms: int) -> bool:
         """A lease is expired once the clock reaches its expiry time."""
         return now_ms >= self.expires_at_ms
