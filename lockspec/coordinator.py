@@ -27,7 +27,7 @@ from lockspec.backoff import Backoff
 from lockspec.clock import Clock, SystemClock
 from lockspec.errors import InvalidArgumentError, LockTimeout
 from lockspec.file_store import FileLeaseStore
-from lockspec.inspection import LeaseState, LeaseStatus, inspect
+from lockspec.inspection import LeaseStatus, inspect
 from lockspec.lease import Lock
 from lockspec.store import LeaseStore, Observation
 from lockspec.validation import checked_duration_ms, checked_name, checked_retries
@@ -188,9 +188,12 @@ class Coordinator:
         """Like ``cleanup_expired_locks``, but say why each lease went (or would go)."""
         removed: list[LeaseStatus] = []
         for seen in self.store.observe_all():
-            entry = inspect(seen, self.clock.now_ms(), self._host)
-            if entry.state not in (LeaseState.EXPIRED, LeaseState.UNREADABLE):
+            now = self.clock.now_ms()
+            # A valid lease stays whoever holds it: skip it before inspect(),
+            # which would check its holder's liveness for nothing.
+            if seen.lease is not None and not seen.lease.is_expired(now):
                 continue
+            entry = inspect(seen, now, self._host)
             if dry_run or self.store.remove(seen):
                 if not dry_run:
                     logger.info("%s: cleaned up %r: %s", self.instance_id, entry.resource, entry.describe())
