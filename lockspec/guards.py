@@ -81,7 +81,7 @@ class Guards:
         Raises ``LockStorageError`` if the guard file cannot be opened or locked.
         """
         stripe = self._stripe(file_name)
-        path = self.path_of(file_name)
+        path = self._paths[stripe]
         self._forget_parent_after_fork()
         with self._thread_locks[stripe]:
             try:
