@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import stat
+from pathlib import Path
 
 from behave import given, then
 from behave.runner import Context
@@ -97,16 +98,14 @@ def lease_file_named(context: Context, resource: str, file_name: str) -> None:
 
 @then("the unreadable file was kept aside, containing '{contents:Text}'")
 def kept_aside_with(context: Context, contents: str) -> None:
-    kept = list(context.world.file_store().unreadable_folder.iterdir())
-    assert_that(kept, has_length(1), "files kept aside as unreadable")
-    assert_that(kept[0].read_text(encoding="utf-8"), equal_to(contents), "what the file kept aside contains")
+    kept = _the_one_kept_aside(context)
+    assert_that(kept.read_text(encoding="utf-8"), equal_to(contents), "what the file kept aside contains")
 
 
 @then("the unreadable file was kept aside, {size:d} KiB long")
 def kept_aside_sized(context: Context, size: int) -> None:
-    kept = list(context.world.file_store().unreadable_folder.iterdir())
-    assert_that(kept, has_length(1), "files kept aside as unreadable")
-    assert_that(kept[0].stat().st_size, equal_to(size * 1024), "size in bytes of the file kept aside")
+    kept = _the_one_kept_aside(context)
+    assert_that(kept.stat().st_size, equal_to(size * 1024), "size in bytes of the file kept aside")
 
 
 @then('there is no folder "{name}" in the lock directory')
@@ -121,9 +120,8 @@ def lock_dir_absent(context: Context) -> None:
 
 @then("the {thing} was kept aside")
 def thing_kept_aside(context: Context, thing: str) -> None:
-    kept = list(context.world.file_store().unreadable_folder.iterdir())
-    assert_that(kept, has_length(1), "entries kept aside as unreadable")
-    assert_that(_KINDS[thing](os.lstat(kept[0]).st_mode), is_(True), f"the entry kept aside is a {thing}")
+    kept = _the_one_kept_aside(context)
+    assert_that(_KINDS[thing](os.lstat(kept).st_mode), is_(True), f"the entry kept aside is a {thing}")
 
 
 @then("nothing outside the lock directory was touched")
@@ -175,3 +173,9 @@ def was_logged(context: Context, level: int, text: str) -> None:
 def _assert_nothing_pending(context: Context) -> None:
     leftovers = sorted(path.name for path in context.world.file_store().bookkeeping_folder.glob("pending-*"))
     assert_that(leftovers, is_(empty()), "half-written lease files left behind")
+
+
+def _the_one_kept_aside(context: Context) -> Path:
+    kept: list[Path] = list(context.world.file_store().unreadable_folder.iterdir())
+    assert_that(kept, has_length(1), "entries kept aside as unreadable")
+    return kept[0]
