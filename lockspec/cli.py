@@ -194,19 +194,33 @@ def _run(coordinator: Coordinator, _lock_dir: Path, arguments: argparse.Namespac
 
 
 def _run_command(command: list[str]) -> int:
-    try:
-        child = subprocess.Popen(command)
-    except FileNotFoundError:
-        return _fail(EXIT_NOT_FOUND, f"command not found: {command[0]}")
-    except PermissionError:
-        return _fail(EXIT_NOT_EXECUTABLE, f"command cannot be executed: {command[0]}")
+    """Run ``command`` and return its status, forwarding SIGINT and SIGTERM to it.
+
+    The handlers go in before the command starts: a signal that arrived
+    between the start and the handlers would otherwise kill ``run`` itself
+    and leave the command running unsupervised. A signal that arrives before
+    the command exists is kept and delivered to it as soon as it does.
+    """
+    children: list[subprocess.Popen[bytes]] = []
+    pending: list[int] = []
 
     def forward(number: int, _frame: FrameType | None) -> None:
-        child.send_signal(number)
+        if children:
+            children[0].send_signal(number)
+        else:
+            pending.append(number)
 
     previous = {number: signal.signal(number, forward) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
-        code = child.wait()
+        try:
+            children.append(subprocess.Popen(command))
+        except FileNotFoundError:
+            return _fail(EXIT_NOT_FOUND, f"command not found: {command[0]}")
+        except PermissionError:
+            return _fail(EXIT_NOT_EXECUTABLE, f"command cannot be executed: {command[0]}")
+        for number in pending:
+            children[0].send_signal(number)
+        code = children[0].wait()
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
