@@ -7,6 +7,12 @@ Feature: A crashed holder blocks others no longer than its TTL
   .   * A crashed holder's lease stays on disk: nothing releases it.
   .   * Until its expiry it is as valid as any lease; after it, the lease
   .     is stale and any instance may clean it up or take it over directly.
+  .   * Except when the holder provably no longer runs: its lease comes from
+  .     this host (same boot, same pid namespace) and its pid is gone or now
+  .     belongs to a process started at another time. Then it is abandoned,
+  .     taken over or cleaned up at once. Anything that cannot be proven
+  .     (another host, no recorded identity) falls back to the TTL. An
+  .     instance can be told not to check.
   .   * Whoever takes over gets a higher fencing token than the dead holder.
 
   Background:
@@ -45,10 +51,56 @@ Feature: A crashed holder blocks others no longer than its TTL
     And its fencing token is higher than that of instance A's lease
     And an info message about "B: took over 'resource-1' from 'A', whose lease expired 50 ms ago (token 1, now 2)" was logged
 
+  Scenario Outline: A lease whose holder process provably no longer runs is taken over at once
+    Given instance A holds "resource-1" with a TTL of 30 s
+    But its lease records the holder as <holder>
+    When instance B tries to acquire "resource-1"
+    Then instance B <outcome>
+
+    Examples:
+      | holder                                           | outcome                       | comment                                  |
+      | a process on this host that has exited           | gets the lock on "resource-1" | its pid is gone: provably dead           |
+      | a newer process on this host that reuses its pid | gets the lock on "resource-1" | same pid, another start time             |
+      | a running process on this host                   | is refused                    | alive                                    |
+      | a process on another host                        | is refused                    | cannot be checked here: the TTL decides  |
+      | a process in another pid namespace of this host  | is refused                    | another container's pids are not ours    |
+      | a process whose identity was not recorded        | is refused                    | an older lease, or a system without /proc |
+
+  Scenario: The takeover of a dead holder's lease says why it did not wait for the expiry
+    Given instance A holds "resource-1" with a TTL of 30 s
+    But its lease records the holder as a process on this host that has exited
+    When instance B tries to acquire "resource-1"
+    Then an info message about "B: took over 'resource-1' from 'A', whose process" was logged
+    And an info message about "is gone (token 1, now 2)" was logged
+
+  Scenario: Cleanup removes the lease of a holder that provably no longer runs
+    Given instance A holds "resource-1" with a TTL of 30 s
+    But its lease records the holder as a process on this host that has exited
+    When instance B cleans up expired locks
+    Then the cleanup reports "resource-1"
+    And "resource-1" is free
+
+  Scenario: An instance told not to check holders waits for the expiry even of a dead holder
+    Given instance B does not check whether holders are alive
+    And instance A holds "resource-1" with a TTL of 30 s
+    But its lease records the holder as a process on this host that has exited
+    When instance B tries to acquire "resource-1"
+    Then instance B is refused
+
   @processes
-  Scenario: A holder process killed with SIGKILL is taken over once its TTL has passed (plan 2.3)
-    Given a separate process P holds "resource-1" with a TTL of 300 ms
+  Scenario: A holder process killed with SIGKILL on this host is taken over at once (plan 2.3)
+    Given a separate process P holds "resource-1" with a TTL of 30 s
     And process P has been killed with SIGKILL
     When instance B waits up to 5 s to acquire "resource-1"
     Then instance B gets the lock on "resource-1"
+    And instance B got it within 1 s
     And its fencing token is higher than that of process P's lease
+
+  @processes
+  Scenario: Without the liveness check, a killed holder is taken over once its TTL has passed (plan 2.3)
+    Given instance B does not check whether holders are alive
+    And a separate process P holds "resource-1" with a TTL of 300 ms
+    And process P has been killed with SIGKILL
+    When instance B waits up to 5 s to acquire "resource-1"
+    Then instance B gets the lock on "resource-1"
+    And instance B's lease was acquired no earlier than process P's lease expired

@@ -58,6 +58,17 @@ Feature: Bad input gets a clear error and loses nothing
       | 10   | 2      | -1   | 0      | cap_ms   |
       | 10   | 2      | 1000 | 1.5    | jitter   |
 
+  Scenario Outline: An unusable clock skew margin is rejected with a message naming it
+    When an instance is started allowing for <margin> ms of clock skew
+    Then starting it fails with an invalid argument error naming "max_clock_skew_ms"
+
+    Examples:
+      | margin  | comment                     |
+      | -1      | negative                    |
+      | nan     | NaN                         |
+      | 3600001 | over an hour: a unit mistake |
+      | "2s"    | a string, not a number      |
+
   Scenario: An empty instance id is rejected rather than replaced
     When an instance is started with the instance id ''
     Then starting it fails with an invalid argument error naming "instance_id"

@@ -11,7 +11,13 @@ What it does not guarantee: a lease is a promise that expires. A holder that
 pauses (GC, SIGSTOP, a slow disk) past its expiry may still believe it holds
 the lock while another instance does; protected resources that must never
 see two writers should check the lease's fencing token. Expiry is judged on
-each instance's own wall clock, so clocks must agree to well within a TTL.
+each instance's own wall clock: instances on several hosts should set
+``max_clock_skew_ms`` to a bound on how far their clocks disagree, and another
+instance's lease is then taken over only that much after its expiry.
+
+A lease whose holder process provably no longer runs (same host; see
+``liveness``) is abandoned and taken over at once, without waiting for its
+expiry, unless ``detect_dead_holders`` is off.
 """
 
 from __future__ import annotations
@@ -29,8 +35,9 @@ from lockspec.errors import InvalidArgumentError, LockTimeout
 from lockspec.file_store import FileLeaseStore
 from lockspec.inspection import LeaseStatus, inspect
 from lockspec.lease import Lock
+from lockspec.liveness import holder_is_gone, process_identity
 from lockspec.store import LeaseStore, Observation
-from lockspec.validation import checked_duration_ms, checked_name, checked_retries
+from lockspec.validation import checked_duration_ms, checked_name, checked_retries, checked_skew_ms
 
 logger = logging.getLogger("lockspec")
 
@@ -51,6 +58,11 @@ class Coordinator:
     or many, coordinate through the same directory or store; each should have
     its own ``instance_id``. A coordinator is safe to use from several
     threads.
+
+    ``max_clock_skew_ms`` (default 0: instances on one host share one clock)
+    delays taking over or cleaning up another instance's expired lease by that
+    margin. ``detect_dead_holders`` (default on) takes over at once a lease
+    whose holder process provably no longer runs.
     """
 
     def __init__(
@@ -61,6 +73,8 @@ class Coordinator:
         *,
         store: LeaseStore | None = None,
         backoff: Backoff | None = None,
+        max_clock_skew_ms: float = 0,
+        detect_dead_holders: bool = True,
     ) -> None:
         if (lock_dir is None) == (store is None):
             raise InvalidArgumentError("lock_dir", "give either a lock directory or a store", lock_dir)
@@ -72,6 +86,8 @@ class Coordinator:
             assert lock_dir is not None  # checked above: exactly one of the two is given
             store = FileLeaseStore(lock_dir)
         self.store: LeaseStore = store
+        self.max_clock_skew_ms = checked_skew_ms("max_clock_skew_ms", max_clock_skew_ms)
+        self.detect_dead_holders = bool(detect_dead_holders)
         self._host = socket.gethostname()
 
     def try_acquire_lock(self, resource: str, ttl_ms: float = DEFAULT_TTL_MS, max_retries: int = 0) -> Lock | None:
@@ -189,9 +205,7 @@ class Coordinator:
         removed: list[LeaseStatus] = []
         for seen in self.store.observe_all():
             now = self.clock.now_ms()
-            # A valid lease stays whoever holds it: skip it before inspect(),
-            # which would check its holder's liveness for nothing.
-            if seen.lease is not None and not seen.lease.is_expired(now):
+            if seen.lease is not None and not self._abandoned(seen.lease, now):
                 continue
             entry = inspect(seen, now, self._host)
             if dry_run or self.store.remove(seen):
@@ -224,16 +238,16 @@ class Coordinator:
                 return entry
 
     def holder(self, resource: str) -> Lock | None:
-        """The lease currently held on ``resource``, if any and not expired."""
+        """The lease currently held on ``resource``, unless it is missing, unreadable or abandoned."""
         seen = self.store.observe(checked_name("resource", resource))
-        if seen.lease is None or seen.lease.is_expired(self.clock.now_ms()):
+        if seen.lease is None or self._abandoned(seen.lease, self.clock.now_ms()):
             return None
         return seen.lease
 
     def _attempt(self, resource: str, ttl: int) -> tuple[Lock | None, Observation]:
         seen = self.store.observe(resource)
         now = self.clock.now_ms()
-        if seen.lease is not None and not seen.lease.is_expired(now):
+        if seen.lease is not None and not self._abandoned(seen.lease, now):
             logger.debug(
                 "%s: %r is held by %r (token %d) for %d ms more",
                 self.instance_id,
@@ -253,18 +267,22 @@ class Coordinator:
             ttl_ms=ttl,
             host=self._host,
             pid=os.getpid(),
+            process=process_identity(),
         )
         lease = self.store.claim(seen, draft)
         if lease is None:
             logger.debug("%s: %r changed while we looked; another instance got there first", self.instance_id, resource)
             return None, seen
         if seen.lease is not None:
+            gone = not seen.lease.is_expired(now)
             logger.info(
-                "%s: took over %r from %r, whose lease expired %d ms ago (token %d, now %d)",
+                "%s: took over %r from %r, %s (token %d, now %d)",
                 self.instance_id,
                 resource,
                 seen.lease.owner,
-                now - seen.lease.expires_at_ms,
+                f"whose process {seen.lease.pid} is gone"
+                if gone
+                else f"whose lease expired {now - seen.lease.expires_at_ms} ms ago",
                 seen.lease.fencing_token,
                 lease.fencing_token,
             )
@@ -278,6 +296,17 @@ class Coordinator:
             )
         logger.info("%s: acquired %r (token %d)", *self._who(lease))
         return lease, seen
+
+    def _abandoned(self, lease: Lock, now: int) -> bool:
+        """Whether another instance may take ``lease`` over (or clean it up) at ``now``.
+
+        Expired counts only once the skew margin has passed too; a dead holder
+        counts at once. Ownership does not matter: an instance whose own lease
+        expired competes for it like anyone else.
+        """
+        if now >= lease.expires_at_ms + self.max_clock_skew_ms:
+            return True
+        return self.detect_dead_holders and holder_is_gone(lease, self._host)
 
     def close(self) -> None:
         """Release the storage's resources (open guard files); leases are untouched."""

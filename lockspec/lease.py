@@ -41,6 +41,8 @@ class Lock:
     #: Where the holder runs, for operators and liveness checks ("" and 0 when not recorded).
     host: str = ""
     pid: int = 0
+    #: The holder process's identity (boot, pid namespace, start time; see ``liveness``), "" if unknown.
+    process: str = ""
 
     def with_token(self, fencing_token: int) -> Lock:
         """A copy carrying ``fencing_token``: stores issue the token as they store the lease."""
@@ -54,6 +56,7 @@ class Lock:
             self.ttl_ms,
             self.host,
             self.pid,
+            self.process,
         )
 
     def is_expired(self, now_ms: int) -> bool:
@@ -74,7 +77,7 @@ _FIELD_TYPES: dict[str, type] = {
     "fencing_token": int,
     "ttl_ms": int,
 }
-_OPTIONAL_FIELD_TYPES: dict[str, type] = {"host": str, "pid": int}
+_OPTIONAL_FIELD_TYPES: dict[str, type] = {"host": str, "pid": int, "process": str}
 
 
 def encode_lease(lease: Lock) -> bytes:
@@ -91,6 +94,7 @@ def encode_lease(lease: Lock) -> bytes:
         "ttl_ms": lease.ttl_ms,
         "host": lease.host,
         "pid": lease.pid,
+        "process": lease.process,
     }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 

@@ -60,3 +60,14 @@ def checked_retries(argument: str, value: object) -> int:
     if value > MAX_RETRIES:
         raise InvalidArgumentError(argument, f"must be at most {MAX_RETRIES}", value)
     return value
+
+
+#: A clock skew margin longer than an hour is a unit mistake, not a bound on clocks.
+MAX_SKEW_MS = 60 * 60 * 1000
+
+
+def checked_skew_ms(argument: str, value: object) -> int:
+    """Return ``value`` rounded up to whole milliseconds if it is a usable margin (0 allowed)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0:
+        return 0
+    return checked_duration_ms(argument, value, maximum=MAX_SKEW_MS)

@@ -57,6 +57,12 @@ def start_on_folder(context: Context, name: str, folder: str) -> None:
     _start(context, lambda: Coordinator(path, instance_id=name))
 
 
+@when("an instance is started allowing for {margin} ms of clock skew")
+def start_with_margin(context: Context, margin: str) -> None:
+    value: Any = python_value(margin)
+    _start(context, lambda: Coordinator(context.world.lock_dir, max_clock_skew_ms=value))
+
+
 @when("an instance is started with a backoff of base {base} ms, factor {factor}, cap {cap} ms and jitter {jitter}")
 def start_with_backoff(context: Context, base: str, factor: str, cap: str, jitter: str) -> None:
     settings: list[Any] = [python_value(text) for text in (base, factor, cap, jitter)]

@@ -49,7 +49,7 @@ def race_in_processes(context: Context, count: int, resource: str) -> None:
     for process in processes.values():
         assert process.stdin is not None
         process.stdin.write(b"go\n")
-    context.race = {name: lease_from(worker_results(process)[-1]) for name, process in processes.items()}
+    context.race = {name: lease_from(json.loads(read_line(process))) for name, process in processes.items()}
     context.race_ids = {name: name for name in names}
 
 
@@ -62,7 +62,8 @@ def stress(context: Context, count: int, rounds: int, resource: str) -> None:
 def fork_race(context: Context, resource: str) -> None:
     process = start_worker("fork-race", str(context.world.lock_dir), "F", resource)
     context.add_cleanup(stop, process)
-    context.race = {result["who"]: lease_from(result) for result in worker_results(process)}
+    results = [json.loads(read_line(process)) for _ in ("parent", "child")]
+    context.race = {result["who"]: lease_from(result) for result in results}
     # Parent and child are one instance, forked: they share its id.
     context.race_ids = {"parent": "F", "child": "F"}
 

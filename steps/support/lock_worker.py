@@ -4,7 +4,8 @@ Run as ``python lock_worker.py MODE LOCK_DIR NAME RESOURCE [ARGS...]``; it
 imports only ``lockspec`` and talks in JSON lines on stdout:
 
 * ``race``: print ``ready``, wait for a line on stdin, try once to acquire,
-  print the lease (or null) and exit.
+  print the lease (or null), and stay alive until stdin closes: a holder
+  that exited would be a dead holder, whose lease others take over.
 * ``hold TTL_MS``: acquire, print the lease, then wait on stdin until killed.
 * ``count ROUNDS COUNTER_FILE``: ROUNDS times, under the lock, check that
   nobody else is inside (an exclusive marker file), read-increment-write the
@@ -12,7 +13,7 @@ imports only ``lockspec`` and talks in JSON lines on stdout:
 * ``fork-race``: use the instance once, then fork; the child acquires with
   that same instance and pauses right after writing its lease aside (inside
   its critical section) while the parent tries to acquire. Prints one line
-  each, child first.
+  each, and both stay alive until stdin closes.
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ from lockspec import Backoff, Coordinator, FileLeaseStore, FileSystem
 _PAUSE_S = 0.3
 
 
-def race(instance: Coordinator, resource: str) -> dict[str, object]:
+def race(instance: Coordinator, resource: str) -> None:
     print("ready", flush=True)
     sys.stdin.readline()
     lease = instance.try_acquire_lock(resource)
-    return {"lease": dataclasses.asdict(lease) if lease else None}
+    print(json.dumps({"lease": dataclasses.asdict(lease) if lease else None}), flush=True)
+    sys.stdin.readline()
 
 
 def hold(instance: Coordinator, resource: str, ttl_ms: str) -> None:
@@ -92,15 +94,15 @@ def fork_race(instance: Coordinator, files: PausingFileSystem, resource: str) ->
         files.signal_fd = writable
         lease = instance.try_acquire_lock(resource)
         print(json.dumps({"who": "child", "lease": dataclasses.asdict(lease) if lease else None}), flush=True)
+        sys.stdin.readline()
         os._exit(0)
     ready, _, _ = select.select([readable], [], [], _PAUSE_S * 20)
     if not ready:
         raise SystemExit("the child never reached its critical section")
     lease = instance.try_acquire_lock(resource)
-    _, status = os.waitpid(child, 0)
     print(json.dumps({"who": "parent", "lease": dataclasses.asdict(lease) if lease else None}), flush=True)
-    if status != 0:
-        raise SystemExit(f"the child exited with status {status}")
+    sys.stdin.readline()
+    os.waitpid(child, 0)
 
 
 def main(mode: str, lock_dir: str, name: str, resource: str, *arguments: str) -> None:
@@ -110,7 +112,7 @@ def main(mode: str, lock_dir: str, name: str, resource: str, *arguments: str) ->
     files = PausingFileSystem()
     instance = Coordinator(instance_id=name, backoff=backoff, store=FileLeaseStore(lock_dir, files=files))
     if mode == "race":
-        print(json.dumps(race(instance, resource)), flush=True)
+        race(instance, resource)
     elif mode == "hold":
         hold(instance, resource, *arguments)
     elif mode == "count":

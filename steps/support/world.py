@@ -44,19 +44,29 @@ class World:
         *,
         anonymous: bool = False,
         clock_offset_ms: float = 0,
+        max_clock_skew_ms: float = 0,
+        detect_dead_holders: bool = True,
     ) -> Coordinator:
         """Start (or restart) instance ``name`` on the scenario's lock directory.
 
         An ``anonymous`` instance is known to the scenario as ``name`` but lets
         lockspec choose its instance id; ``clock_offset_ms`` sets its clock
-        that far ahead of (or, negative, behind) the scenario's.
+        that far ahead of (or, negative, behind) the scenario's. The last two
+        are the coordinator's settings of the same names.
         """
         self.stop(name)
         files = WatchedFileSystem()
         store = WatchedStore(FileLeaseStore(lock_dir or self.lock_dir, files=files))
         clock = _RecordingClock(self.clock, self.waits.setdefault(name, []), clock_offset_ms)
         instance_id = None if anonymous else name
-        instance = Coordinator(instance_id=instance_id, clock=clock, store=store, backoff=backoff)
+        instance = Coordinator(
+            instance_id=instance_id,
+            clock=clock,
+            store=store,
+            backoff=backoff,
+            max_clock_skew_ms=max_clock_skew_ms,
+            detect_dead_holders=detect_dead_holders,
+        )
         self.instances[name], self.stores[name], self.files[name] = instance, store, files
         return instance
 

@@ -1,0 +1,36 @@
+Feature: Instances whose clocks disagree do not steal live leases
+  As instances on several hosts, whose clocks never agree exactly,
+  we want a safety margin for clock skew,
+  so that a fast clock cannot take over a lease its holder still counts as valid.
+
+  . RULES:
+  .   * Each instance judges expiry on its own clock: on another host, a lease
+  .     may look expired while its holder's clock still gives it time.
+  .   * With a clock skew margin, an instance takes over or cleans up another
+  .     instance's lease only once its clock reaches the expiry time plus the
+  .     margin. The margin is 0 by default: instances on one host share a clock.
+  .   * Set the margin to a bound on how far the instances' clocks disagree.
+
+  Background:
+    Given instances A and B share a lock directory
+    And instance A holds "resource-1" with a TTL of 30 s
+
+  Scenario Outline: A clock running ahead takes over a live lease unless the margin covers the skew
+    Given instance B's clock runs 2 s ahead, and it allows for <margin> of clock skew
+    And <elapsed> have passed
+    When instance B tries to acquire "resource-1"
+    Then instance B <outcome>
+
+    Examples:
+      | margin | elapsed | outcome                       | comment                                               |
+      | 0 ms   | 28 s    | gets the lock on "resource-1" | the steal: A's lease has 2 s left on A's clock        |
+      | 2 s    | 28 s    | is refused                    | B's clock reads the expiry, the margin is not over    |
+      | 2 s    | 29999 ms | is refused                   | one millisecond before the expiry on A's clock        |
+      | 2 s    | 30 s    | gets the lock on "resource-1" | expired on A's clock too                              |
+
+  Scenario: Cleanup waits out the margin as well
+    Given instance B's clock runs 2 s ahead, and it allows for 2 s of clock skew
+    And 29 s have passed
+    When instance B cleans up expired locks
+    Then the cleanup reports nothing
+    And "resource-1" is still held by instance A with the lease it acquired

@@ -1,0 +1,74 @@
+"""Steps about holders whose process may no longer run, and about clocks that disagree."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import subprocess
+
+from behave import given, then
+from behave.runner import Context
+from hamcrest import assert_that, greater_than_or_equal_to, less_than
+
+from lockspec.lease import decode_lease, encode_lease
+from lockspec.liveness import identity_of
+from steps.support import parameters  # noqa: F401  (registers the parameter types)
+
+
+def _exited_pid() -> int:
+    """The pid of a process that has run and been reaped: nobody runs under it now (or a newer process does)."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def _holder(description: str) -> tuple[str, int, str]:
+    """The host, pid and process identity a lease records for the holder ``description``."""
+    this_host = socket.gethostname()
+    running = os.getppid()
+    system, _, started = identity_of(running).rpartition(":")
+    boot_id, _, _namespace = system.partition("/")
+    gone = _exited_pid()
+    holders = {
+        "a process on this host that has exited": (this_host, gone, f"{system}:{started}"),
+        "a newer process on this host that reuses its pid": (this_host, running, f"{system}:{int(started) + 1}"),
+        "a running process on this host": (this_host, running, f"{system}:{started}"),
+        "a process on another host": ("elsewhere.example", gone, f"{system}:{started}"),
+        "a process in another pid namespace of this host": (this_host, gone, f"{boot_id}/pid:[1]:{started}"),
+        "a process whose identity was not recorded": (this_host, gone, ""),
+    }
+    if description not in holders:
+        raise NotImplementedError(f"no holder described as {description!r} (known: {sorted(holders)})")
+    return holders[description]
+
+
+@given("its lease records the holder as {description}")
+def lease_records_holder(context: Context, description: str) -> None:
+    path = context.world.lease_path(context.world.outcome(context.world.last_actor).resource)
+    host, pid, process = _holder(description)
+    lease = dataclasses.replace(decode_lease(path.read_bytes()), host=host, pid=pid, process=process)
+    path.write_bytes(encode_lease(lease))
+
+
+@given("instance {name} does not check whether holders are alive")
+def without_liveness(context: Context, name: str) -> None:
+    context.world.start(name, detect_dead_holders=False)
+
+
+@given("instance {name}'s clock runs {offset:Duration} ahead, and it allows for {margin:Duration} of clock skew")
+def skewed_clock(context: Context, name: str, offset: float, margin: float) -> None:
+    context.world.start(name, clock_offset_ms=offset, max_clock_skew_ms=margin)
+
+
+@then("instance {name} got it within {bound:Duration}")
+def got_it_within(context: Context, name: str, bound: float) -> None:
+    took = context.world.elapsed_ms.get(name)
+    assert_that(took, less_than(bound), f"milliseconds instance {name} waited for the lease")
+
+
+@then("instance {name}'s lease was acquired no earlier than {who} {holder}'s lease expired")
+def acquired_after_expiry(context: Context, name: str, who: str, holder: str) -> None:
+    newest = context.world.outcome(name)
+    earlier = context.world.lease_of(holder, newest.resource, which=0)
+    assert_that(newest.acquired_at_ms, greater_than_or_equal_to(earlier.expires_at_ms), f"when {name} took over")
