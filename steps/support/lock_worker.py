@@ -93,16 +93,21 @@ def fork_race(instance: Coordinator, files: PausingFileSystem, resource: str) ->
     if child == 0:
         files.signal_fd = writable
         lease = instance.try_acquire_lock(resource)
-        print(json.dumps({"who": "child", "lease": dataclasses.asdict(lease) if lease else None}), flush=True)
+        _say({"who": "child", "lease": dataclasses.asdict(lease) if lease else None})
         sys.stdin.readline()
         os._exit(0)
     ready, _, _ = select.select([readable], [], [], _PAUSE_S * 20)
     if not ready:
         raise SystemExit("the child never reached its critical section")
     lease = instance.try_acquire_lock(resource)
-    print(json.dumps({"who": "parent", "lease": dataclasses.asdict(lease) if lease else None}), flush=True)
+    _say({"who": "parent", "lease": dataclasses.asdict(lease) if lease else None})
     sys.stdin.readline()
     os.waitpid(child, 0)
+
+
+def _say(document: dict[str, object]) -> None:
+    """Write one JSON line in a single write, which a process writing to the same pipe cannot split."""
+    os.write(sys.stdout.fileno(), json.dumps(document).encode() + b"\n")
 
 
 def main(mode: str, lock_dir: str, name: str, resource: str, *arguments: str) -> None:
