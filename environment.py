@@ -27,8 +27,8 @@ from behave.model import Scenario
 from behave.runner import Context
 from freezegun import freeze_time
 
-from lockspec import SystemClock
 from steps.support.frozen_clock import FrozenClock
+from steps.support.real_clock import RealClock
 from steps.support.world import World
 
 FROZEN_AT = "2026-01-01 00:00:00"
@@ -55,7 +55,7 @@ def before_all(context: Context) -> None:
 def before_scenario(context: Context, scenario: Scenario) -> None:
     root = Path(tempfile.mkdtemp(prefix="lockspec-spec-"))
     if "processes" in scenario.effective_tags:
-        world = World(root / "locks", SystemClock())
+        world = World(root / "locks", RealClock())
     else:
         freezer = freeze_time(FROZEN_AT, ignore=["filelock", "behave"])
         world = World(root / "locks", FrozenClock(freezer.start()))

@@ -15,7 +15,8 @@ thread stops renewing, and never re-takes a lease held by someone else.
 Waits between renewals are real time (a thread cannot be woken by a frozen
 clock); expiry is still judged on the coordinator's clock. A renewal that
 runs more than half an interval late (a paused process, an overloaded host)
-is logged as a warning.
+is logged as a warning. ``beat()`` is one renewal as the thread makes it, for
+callers that schedule renewals themselves (an event loop, a simulated clock).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class KeepAlive:
     ) -> None:
         self._coordinator = coordinator
         self._lease = lease
-        self._interval_s = (interval_ms if interval_ms is not None else lease.ttl_ms / 3) / 1000
+        self.interval_ms = interval_ms if interval_ms is not None else lease.ttl_ms / 3
         self._on_lost = on_lost
         self._stopping = threading.Event()
         self._lost_because: str | None = None
@@ -83,25 +84,39 @@ class KeepAlive:
     ) -> None:
         self.stop()
 
+    def beat(self) -> bool:
+        """Renew once; return whether to go on (False once the lease is lost).
+
+        A renewal that fails with a storage error before the lease's expiry
+        is logged and retried at the next beat; one that fails at or after
+        the expiry, or is refused, loses the lease.
+        """
+        if self.lost:
+            return False
+        try:
+            renewed = self._coordinator.renew_lock(self._lease)
+        except LockError as error:
+            if self._coordinator.clock.now_ms() < self._lease.expires_at_ms:
+                logger.warning("%s: renewing %r (token %d) failed, will retry: %s", *self._who(), error)
+                return True
+            self._lose(f"renewals failed until the lease expired: {error}")
+            return False
+        if renewed is None:
+            self._lose("another instance took it over, or it was cleaned up or broken")
+            return False
+        self._lease = renewed
+        return True
+
     def _run(self) -> None:
-        due = time.monotonic() + self._interval_s
+        interval_s = self.interval_ms / 1000
+        due = time.monotonic() + interval_s
         while not self._stopping.wait(max(0.0, due - time.monotonic())):
             late_s = time.monotonic() - due
-            if late_s > self._interval_s / 2:
+            if late_s > interval_s / 2:
                 logger.warning("%s: renewal of %r (token %d) ran %.0f ms late", *self._who(), late_s * 1000)
-            due = time.monotonic() + self._interval_s
-            try:
-                renewed = self._coordinator.renew_lock(self._lease)
-            except LockError as error:
-                if self._coordinator.clock.now_ms() < self._lease.expires_at_ms:
-                    logger.warning("%s: renewing %r (token %d) failed, will retry: %s", *self._who(), error)
-                    continue
-                self._lose(f"renewals failed until the lease expired: {error}")
+            due = time.monotonic() + interval_s
+            if not self.beat():
                 return
-            if renewed is None:
-                self._lose("another instance took it over, or it was cleaned up or broken")
-                return
-            self._lease = renewed
 
     def _who(self) -> tuple[str, str, int]:
         return self._coordinator.instance_id, self._lease.resource, self._lease.fencing_token

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import ast
-import errno
 import math
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -18,9 +16,9 @@ from hamcrest import assert_that, instance_of
 from lockspec import Backoff, Coordinator, InvalidArgumentError, LockError, LockStorageError
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 from steps.support.matchers import an_error
+from steps.support.wrappers import os_error
 
 _OPERATIONS = {"read": "read", "write": "write_new", "rename": "move", "removal": "delete"}
-_ERRNO_BY_MESSAGE = {os.strerror(number): number for number in errno.errorcode}
 _REPEATED = re.compile(r'"(.)" \* (\d+)')
 
 
@@ -36,8 +34,7 @@ def python_value(text: str) -> object:
 
 @given('the next {operation} by instance {name} fails with "{message}"')
 def inject_fault(context: Context, operation: str, name: str, message: str) -> None:
-    number = _ERRNO_BY_MESSAGE[message]
-    context.world.files[name].fail_next(_OPERATIONS[operation], OSError(number, message))
+    context.world.files[name].fail_next(_OPERATIONS[operation], os_error(message))
 
 
 @when("instance {name} tries to acquire {resource} with a TTL of {ttl_ms} ms and {max_retries} retries")

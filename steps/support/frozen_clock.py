@@ -3,8 +3,8 @@
 ``now_ms`` reads the freezer's own time rather than ``time.time()``, because
 freezegun hands real time to calls made from threads (``threading`` is on its
 default ignore list); read this way, every thread of a scenario sees the same
-frozen instant. ``sleep_ms`` moves the frozen time instead of sleeping, records
-the wait, and runs the actions scheduled for the instants it passes.
+frozen instant. ``sleep_ms`` moves the frozen time instead of sleeping, and
+runs the actions scheduled for the instants it passes, each at its instant.
 """
 
 from __future__ import annotations
@@ -41,14 +41,27 @@ class FrozenClock:
         self.advance(ms)
 
     def advance(self, ms: float) -> None:
-        """Move time forward and run the actions now due, in time order."""
+        """Move time forward by ``ms``, stopping at each scheduled action's instant to run it.
+
+        Actions run in time order, each at its own instant, so an action that
+        schedules another (a renewal every few seconds) runs as often as it
+        would on a real clock.
+        """
         with self._mutex:
-            self._freezer.tick(datetime.timedelta(milliseconds=ms))
-            now = self.now_ms()
-            due = sorted((item for item in self._scheduled if item[0] <= now), key=lambda item: item[0])
-            self._scheduled = [item for item in self._scheduled if item[0] > now]
-        for _, action in due:
-            action()
+            target = self._freezer() + datetime.timedelta(milliseconds=ms)
+        target_ms = (target - _EPOCH) // _ONE_MS
+        while True:
+            with self._mutex:
+                due = [item for item in self._scheduled if item[0] <= target_ms]
+                if not due:
+                    self._freezer.tick(max(target - self._freezer(), datetime.timedelta(0)))
+                    return
+                first = min(due, key=lambda item: item[0])
+                self._scheduled.remove(first)
+                at = _EPOCH + first[0] * _ONE_MS
+                if at > self._freezer():
+                    self._freezer.tick(at - self._freezer())
+            first[1]()
 
     def schedule(self, delay_ms: float, action: Callable[[], None]) -> None:
         """Run ``action`` once the clock has moved ``delay_ms`` past now."""

@@ -7,12 +7,23 @@ operation fail, without replacing any of the coordinator's logic.
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Callable, Iterator
 
 from lockspec import FileLeaseStore, FileSystem, Lock, Observation
 from lockspec.filesystem import StoredFile
 
 Action = Callable[[], None]
+
+_ERRNO_BY_MESSAGE = {os.strerror(number): number for number in errno.errorcode}
+
+
+def os_error(message: str) -> OSError:
+    """The ``OSError`` the system raises with ``message`` (e.g. "No space left on device")."""
+    if message not in _ERRNO_BY_MESSAGE:
+        raise AssertionError(f"no system error reads {message!r}")
+    return OSError(_ERRNO_BY_MESSAGE[message], message)
 
 
 class WatchedStore:
@@ -57,22 +68,31 @@ class WatchedStore:
 
 
 class WatchedFileSystem(FileSystem):
-    """The real ``FileSystem``, with one-shot faults and a hook on writes."""
+    """The real ``FileSystem``, with faults (one-shot or lasting) and a hook on writes."""
 
     def __init__(self) -> None:
         self.faults: dict[str, OSError] = {}
+        self.lasting_faults: dict[str, OSError] = {}
         self.while_writing: list[Action] = []
 
     def fail_next(self, operation: str, error: OSError) -> None:
         """Make the next call of ``operation`` (read, write_new, move, delete) raise ``error``."""
         self.faults[operation] = error
 
+    def fail_until_cleared(self, operation: str, error: OSError) -> None:
+        """Make every call of ``operation`` raise ``error`` until ``clear_faults``."""
+        self.lasting_faults[operation] = error
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+        self.lasting_faults.clear()
+
     def read(self, path: str, limit: int) -> StoredFile | None:
         self._maybe_fail("read")
         return super().read(path, limit)
 
     def write_new(self, path: str, data: bytes) -> None:
-        error = self.faults.pop("write_new", None)
+        error = self.faults.pop("write_new", None) or self.lasting_faults.get("write_new")
         if error is not None:
             # As a full disk does: the file exists, half written, when the write fails.
             super().write_new(path, data[: len(data) // 2])
@@ -91,6 +111,6 @@ class WatchedFileSystem(FileSystem):
         super().delete(path)
 
     def _maybe_fail(self, operation: str) -> None:
-        error = self.faults.pop(operation, None)
+        error = self.faults.pop(operation, None) or self.lasting_faults.get(operation)
         if error is not None:
             raise error

@@ -1,0 +1,84 @@
+Feature: A holder keeps its lease alive while it works, and learns when it lost it
+  As a holder doing work that may outlast a TTL,
+  I want my lease renewed in the background for as long as I work,
+  and to be told, not left guessing, when I no longer hold it.
+
+  . RULES:
+  .   * A keep-alive renews the lease every third of its TTL, keeping its
+  .     lock id and fencing token: two renewals may fail before it expires.
+  .   * One failed renewal (a storage hiccup) is logged and retried, not a loss.
+  .   * The lease is lost when a renewal is refused (another instance took it
+  .     over, or it was cleaned up or broken) or when renewals keep failing
+  .     until the lease has expired. The holder is told once, through the
+  .     keep-alive's state and its callback; renewal never re-takes a lease
+  .     someone else holds.
+  .   * A holder that stops renewing (paused, crashed) is taken over no earlier
+  .     than the expiry of its last renewal.
+  .   In the frozen-clock scenarios, renewals happen at the keep-alive's
+  .   interval on the scenario's clock; "paused" means they stop happening.
+
+  Background:
+    Given instances A and B share a lock directory
+    And instance A holds "resource-1" with a TTL of 30 s
+
+  Scenario: A holder that keeps renewing is never taken over, across many TTLs
+    Given instance A keeps its lease on "resource-1" alive
+    And 5 min have passed
+    When instance B tries to acquire "resource-1"
+    Then instance B is refused
+    And instance A still holds its lease on "resource-1"
+    And its lease was renewed 30 times, keeping its fencing token
+
+  Scenario Outline: A holder whose renewals stop is taken over no earlier than their last expiry
+    Given instance A keeps its lease on "resource-1" alive
+    And 60 s have passed
+    And instance A is paused
+    And <elapsed> have passed
+    When instance B tries to acquire "resource-1"
+    Then instance B <outcome>
+
+    Examples:
+      | elapsed  | outcome                       | comment                                   |
+      | 29999 ms | is refused                    | last renewal at 60 s: expires at 90 s      |
+      | 30 s     | gets the lock on "resource-1" | expired                                   |
+
+  Scenario: A paused holder learns it lost its lease as soon as it resumes
+    Given instance A keeps its lease on "resource-1" alive
+    And instance A is paused
+    And 31 s have passed
+    And instance B has acquired "resource-1"
+    When instance A resumes
+    Then instance A is told it lost its lease on "resource-1" because "another instance took it over"
+    And "resource-1" is still held by instance B with the lease it acquired
+
+  Scenario: A holder's late release after a takeover is refused and leaves the new lease alone
+    Given instance A keeps its lease on "resource-1" alive
+    And instance A is paused
+    And 31 s have passed
+    And instance B has acquired "resource-1"
+    When instance A stops keeping its lease alive and releases it
+    Then the release by instance A is refused
+    And "resource-1" is still held by instance B with the lease it acquired
+
+  Scenario: One failed renewal is retried, not taken for a loss
+    Given instance A keeps its lease on "resource-1" alive
+    And the next write by instance A fails with "Input/output error"
+    When 60 s pass
+    Then instance A still holds its lease on "resource-1"
+    And a warning about "renewing 'resource-1' (token 1) failed, will retry" was logged
+
+  Scenario: Renewals failing until the lease has expired lose it
+    Given instance A keeps its lease on "resource-1" alive
+    And every write by instance A fails with "No space left on device"
+    When 30 s pass
+    Then instance A is told it lost its lease on "resource-1" because "renewals failed until the lease expired"
+    And an error about "lost: renewals failed until the lease expired" was logged
+
+  @processes
+  Scenario: The keep-alive's own thread renews a short lease for as long as the holder works
+    Given instance A holds "resource-2" with a TTL of 300 ms
+    And instance A keeps its lease on "resource-2" alive
+    And 1 s have passed
+    When instance B tries to acquire "resource-2"
+    Then instance B is refused
+    And instance A still holds its lease on "resource-2"
