@@ -3,9 +3,14 @@
 * ``before_scenario`` makes a temporary folder holding the scenario's lock
   directory and removes it afterwards, so scenarios never share leases and
   nothing is left behind.
-* Scenarios tagged ``@processes`` run instances as OS processes, which cannot
-  see a frozen clock: they use the real clock, with bounded waits.
-* All others freeze time with freezegun and drive it only through backoff
+* Two worlds: by default the named instances live in this process (the
+  in-process world); with ``behave -D instances=processes features/`` each
+  lives in an OS process of its own (the process world), on the real clock.
+  The process world skips the scenarios tagged ``@frozen_clock`` (they check
+  exact instants) or ``@in_process`` (they steer an instance from inside).
+* Scenarios tagged ``@processes`` start OS processes of their own, which
+  cannot see a frozen clock: they use the real clock, with bounded waits.
+* All others in the in-process world freeze time with freezegun and drive it only through backoff
   waits and "... pass" steps. filelock is ignored (its guard polling must see
   real time) and so is behave (its step and scenario timings stay real).
   A tripwire on ``time.sleep`` fails the step if lockspec itself ever sleeps
@@ -52,10 +57,18 @@ def before_all(context: Context) -> None:
     """
 
 
+#: The tags of scenarios that make sense only with in-process instances.
+IN_PROCESS_ONLY = {"frozen_clock", "in_process"}
+
+
 def before_scenario(context: Context, scenario: Scenario) -> None:
+    in_processes = _world_of(context) == "processes"
+    if in_processes and IN_PROCESS_ONLY & set(scenario.effective_tags):
+        scenario.skip("needs the in-process world")
+        return
     root = Path(tempfile.mkdtemp(prefix="lockspec-spec-"))
-    if "processes" in scenario.effective_tags:
-        world = World(root / "locks", RealClock())
+    if in_processes or "processes" in scenario.effective_tags:
+        world = World(root / "locks", RealClock(), in_processes=in_processes)
     else:
         freezer = freeze_time(FROZEN_AT, ignore=["filelock", "behave"])
         world = World(root / "locks", FrozenClock(freezer.start()))
@@ -64,6 +77,13 @@ def before_scenario(context: Context, scenario: Scenario) -> None:
     context.world = world
     context.add_cleanup(world.close)
     _record_lockspec_logs(context)
+
+
+def _world_of(context: Context) -> str:
+    world = str(context.config.userdata.get("instances", "in-process"))
+    if world not in ("in-process", "processes"):
+        raise ValueError(f"-D instances={world}: expected in-process or processes")
+    return world
 
 
 def _forbid_real_sleep_in_lockspec(context: Context, world: World) -> None:

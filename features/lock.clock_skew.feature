@@ -1,3 +1,4 @@
+@frozen_clock
 Feature: Instances whose clocks disagree do not steal live leases
   As instances on several hosts, whose clocks never agree exactly,
   we want a safety margin for clock skew,

@@ -18,6 +18,7 @@ Feature: A crashed holder blocks others no longer than its TTL
   Background:
     Given instances A and B share a lock directory
 
+  @frozen_clock
   Scenario: A crashed holder's lease still blocks others before its expiry
     Given instance A holds "resource-1" with a TTL of 100 ms
     And instance A has crashed without releasing it
@@ -42,6 +43,7 @@ Feature: A crashed holder blocks others no longer than its TTL
     Then instance B gets the lock on "resource-1"
     And its fencing token is higher than that of instance A's lease
 
+  @frozen_clock
   Scenario: Another instance takes over a crashed holder's expired lease without a cleanup
     Given instance A holds "resource-1" with a TTL of 100 ms
     And instance A has crashed without releasing it

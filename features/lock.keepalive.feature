@@ -21,6 +21,7 @@ Feature: A holder keeps its lease alive while it works, and learns when it lost 
     Given instances A and B share a lock directory
     And instance A holds "resource-1" with a TTL of 30 s
 
+  @frozen_clock
   Scenario: A holder that keeps renewing is never taken over, across many TTLs
     Given instance A keeps its lease on "resource-1" alive
     And 5 min have passed
@@ -29,6 +30,7 @@ Feature: A holder keeps its lease alive while it works, and learns when it lost 
     And instance A still holds its lease on "resource-1"
     And its lease was renewed 30 times, keeping its fencing token
 
+  @frozen_clock
   Scenario Outline: A holder whose renewals stop is taken over no earlier than their last expiry
     Given instance A keeps its lease on "resource-1" alive
     And 60 s have passed
@@ -42,6 +44,7 @@ Feature: A holder keeps its lease alive while it works, and learns when it lost 
       | 29999 ms | is refused                    | last renewal at 60 s: expires at 90 s      |
       | 30 s     | gets the lock on "resource-1" | expired                                   |
 
+  @frozen_clock
   Scenario: A paused holder learns it lost its lease as soon as it resumes
     Given instance A keeps its lease on "resource-1" alive
     And instance A is paused
@@ -51,6 +54,7 @@ Feature: A holder keeps its lease alive while it works, and learns when it lost 
     Then instance A is told it lost its lease on "resource-1" because "another instance took it over"
     And "resource-1" is still held by instance B with the lease it acquired
 
+  @frozen_clock
   Scenario: A holder's late release after a takeover is refused and leaves the new lease alone
     Given instance A keeps its lease on "resource-1" alive
     And instance A is paused
@@ -60,6 +64,7 @@ Feature: A holder keeps its lease alive while it works, and learns when it lost 
     Then the release by instance A is refused
     And "resource-1" is still held by instance B with the lease it acquired
 
+  @frozen_clock
   Scenario: One failed renewal is retried, not taken for a loss
     Given instance A keeps its lease on "resource-1" alive
     And the next write by instance A fails with "Input/output error"
@@ -67,6 +72,7 @@ Feature: A holder keeps its lease alive while it works, and learns when it lost 
     Then instance A still holds its lease on "resource-1"
     And a warning about "renewing 'resource-1' (token 1) failed, will retry" was logged
 
+  @frozen_clock
   Scenario: Renewals failing until the lease has expired lose it
     Given instance A keeps its lease on "resource-1" alive
     And every write by instance A fails with "No space left on device"
@@ -74,7 +80,7 @@ Feature: A holder keeps its lease alive while it works, and learns when it lost 
     Then instance A is told it lost its lease on "resource-1" because "renewals failed until the lease expired"
     And an error about "lost: renewals failed until the lease expired" was logged
 
-  @processes
+  @processes @in_process
   Scenario: The keep-alive's own thread renews a short lease for as long as the holder works
     Given instance A holds "resource-2" with a TTL of 300 ms
     And instance A keeps its lease on "resource-2" alive

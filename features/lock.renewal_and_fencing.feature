@@ -19,6 +19,7 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
   Background:
     Given instances A and B share a lock directory
 
+  @frozen_clock
   Scenario: Renewing extends the lease from now and keeps its identity
     Given instance A holds "resource-1" with a TTL of 100 ms
     And 80 ms have passed
@@ -26,6 +27,7 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
     Then the lease on "resource-1" expires 100 ms from now
     And it keeps the lock id, acquisition time and fencing token instance A acquired
 
+  @frozen_clock
   Scenario: Renewing with another TTL makes it the lease's TTL from then on
     Given instance A holds "resource-1" with a TTL of 100 ms
     And instance A has renewed its lock on "resource-1" for 1 s
@@ -33,6 +35,7 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
     When instance A renews its lock on "resource-1"
     Then the lease on "resource-1" expires 1 s from now
 
+  @frozen_clock
   Scenario: A renewed lease is not taken over at its original expiry
     Given instance A holds "resource-1" with a TTL of 100 ms
     And 80 ms have passed
@@ -49,6 +52,7 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
     Then instance A is told its lease was lost
     And "resource-1" is still held by instance B with the lease it acquired
 
+  @in_process
   Scenario: A renewal overtaken by a takeover of the expired lease changes nothing
     Given instance C shares the lock directory too
     And instance A holds "resource-1" with a TTL of 100 ms
@@ -57,6 +61,7 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
     Then instance A is told its lease was lost
     And "resource-1" is still held by instance C with the lease it acquired
 
+  @frozen_clock
   Scenario: A holder that loses its lease inside a with-block is warned when it leaves the block
     Given instance C shares the lock directory too
     And instance C will acquire "resource-1" 150 ms from now

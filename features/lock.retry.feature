@@ -14,6 +14,7 @@ Feature: A contender retries with exponential backoff
   Background:
     Given instances A and B share a lock directory
 
+  @frozen_clock
   Scenario: A contender gives up after 3 retries, having waited 10, 20 and 40 ms (plan 2.4)
     Given instance A holds "resource-1" with a TTL of 30 s
     When instance B tries to acquire "resource-1" with up to 3 retries
@@ -36,6 +37,7 @@ Feature: A contender retries with exponential backoff
       | 5       | 50 ms  | 6        | 10 ms, 20 ms, 40 ms, 50 ms and 50 ms    |
       | 8       | 1 s    | 9        | 10 ms, 20 ms, 40 ms, 80 ms, 160 ms, 320 ms, 640 ms and 1 s |
 
+  @frozen_clock
   Scenario: A contender gets the lock once the holder releases during its backoff
     Given instance A holds "resource-1" with a TTL of 30 s
     And instance A will release "resource-1" 25 ms from now
@@ -44,12 +46,14 @@ Feature: A contender retries with exponential backoff
     And instance B made 3 attempts
     And instance B waited 10 ms and 20 ms between them
 
+  @frozen_clock
   Scenario: A contender takes over a lease that expires during its backoff
     Given instance A holds "resource-1" with a TTL of 25 ms
     When instance B tries to acquire "resource-1" with up to 3 retries
     Then instance B gets the lock on "resource-1"
     And instance B made 3 attempts
 
+  @frozen_clock
   Scenario: A blocking acquisition gives up at its deadline with a timeout error naming the holder
     Given instance A holds "resource-1" with a TTL of 30 s
     When instance B waits up to 100 ms to acquire "resource-1"

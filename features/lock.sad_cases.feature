@@ -98,6 +98,7 @@ Feature: Bad input gets a clear error and loses nothing
     When instance A tries to acquire "resource-1"
     Then instance A fails with a storage error naming ".lockspec" and "File exists"
 
+  @in_process
   Scenario: A lease file that cannot be read is reported, not taken for a free resource
     Given instance B holds "resource-1"
     And the next read by instance A fails with "Input/output error"
@@ -105,6 +106,7 @@ Feature: Bad input gets a clear error and loses nothing
     Then instance A fails with a storage error naming "resource-1.lock" and "Input/output error"
     And "resource-1" is still held by instance B with the lease it acquired
 
+  @in_process
   Scenario: An unreadable lease file that cannot be moved aside stays where it is
     Given the file "resource-1.lock" in the lock directory contains 'INVALID{JSON'
     And the next rename by instance A fails with "Permission denied"
@@ -112,6 +114,7 @@ Feature: Bad input gets a clear error and loses nothing
     Then instance A fails with a storage error naming "resource-1.lock" and "Permission denied"
     And the file "resource-1.lock" in the lock directory still contains 'INVALID{JSON'
 
+  @in_process
   Scenario Outline: A storage failure while acquiring is reported with its path and cause
     Given instance B holds "resource-2"
     And the next <operation> by instance A fails with "<error>"
@@ -126,6 +129,7 @@ Feature: Bad input gets a clear error and loses nothing
       | write     | Input/output error      |
       | rename    | Permission denied       |
 
+  @in_process
   Scenario: A storage failure while releasing is reported, and the lease stays
     Given instance A holds "resource-1"
     And the next removal by instance A fails with "Input/output error"
@@ -133,6 +137,7 @@ Feature: Bad input gets a clear error and loses nothing
     Then instance A fails with a storage error naming "resource-1.lock" and "Input/output error"
     And "resource-1" is still held by instance A with the lease it acquired
 
+  @in_process
   Scenario: The next attempt succeeds once a storage failure has cleared
     Given the next write by instance A fails with "No space left on device"
     And instance A has tried to acquire "resource-1"

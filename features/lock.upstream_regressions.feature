@@ -14,6 +14,7 @@ Feature: The defects of the plan's original coordinator stay fixed
 
   Rule: 1. A lease file is never seen half written
 
+    @in_process
     Scenario: While an instance writes its lease, others see no lease file or a complete one
       When instance A acquires "resource-1" while instance B looks at it mid-write
       Then instance B saw "resource-1" free, not an unreadable lease file
@@ -21,6 +22,7 @@ Feature: The defects of the plan's original coordinator stay fixed
 
   Rule: 2. Of two instances taking over the same expired lease, only one succeeds
 
+    @in_process
     Scenario: An instance whose takeover was overtaken gets nothing and removes nothing
       Given instance A holds "resource-1" with a TTL of 100 ms
       And 150 ms have passed
@@ -30,6 +32,7 @@ Feature: The defects of the plan's original coordinator stay fixed
 
   Rule: 3. Cleanup never deletes a lease that was replaced after it looked
 
+    @in_process
     Scenario: A cleanup overtaken by a takeover leaves the new lease alone
       Given instance A holds "resource-1" with a TTL of 100 ms
       And 150 ms have passed
@@ -81,6 +84,7 @@ Feature: The defects of the plan's original coordinator stay fixed
 
   Rule: 5. A release names one acquisition, even within one millisecond
 
+    @frozen_clock
     Scenario: Releasing an old acquisition does not release a newer one made in the same millisecond
       Given instance A holds "resource-1"
       And instance A has released its lock on "resource-1"
@@ -91,6 +95,7 @@ Feature: The defects of the plan's original coordinator stay fixed
 
   Rule: 6. A contender retries while the resource is held, not only after a cleanup
 
+    @frozen_clock
     Scenario: A contender gets the resource once its holder releases it between retries
       Given instance A holds "resource-1" with a TTL of 30 s
       And instance A will release "resource-1" 15 ms from now
@@ -100,11 +105,13 @@ Feature: The defects of the plan's original coordinator stay fixed
 
   Rule: 7. A storage failure is an error, never "the lock is busy"
 
+    @in_process
     Scenario: A full disk while acquiring raises an error naming the lease file
       Given the next write by instance A fails with "No space left on device"
       When instance A tries to acquire "resource-1"
       Then instance A fails with a storage error naming "resource-1.lock" and "No space left on device"
 
+    @in_process
     Scenario: A failing release raises an error instead of being swallowed
       Given instance A holds "resource-1"
       And the next removal by instance A fails with "Input/output error"
@@ -113,6 +120,7 @@ Feature: The defects of the plan's original coordinator stay fixed
 
   Rule: 8. Backoff waits are made on the instance's clock, so tests control them
 
+    @frozen_clock
     Scenario: Every backoff wait is taken on the clock and none is slept for real
       Given instance A holds "resource-1" with a TTL of 30 s
       When instance B tries to acquire "resource-1" with up to 5 retries

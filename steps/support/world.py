@@ -1,19 +1,26 @@
 """What one scenario works with: its lock directory, its clock and its named instances.
 
-Every named instance is a real ``Coordinator`` on the scenario's lock
-directory, whose store and file system are wrapped (``wrappers``) so that
-steps can watch and steer it. The world remembers what each instance's last
-action produced (its outcome) and every lease each instance acquired.
+In the in-process world (the default), every named instance is a real
+``Coordinator`` on the scenario's lock directory, whose store and file system
+are wrapped (``wrappers``) so that steps can watch and steer it. In the
+process world (``behave -D instances=processes``), every named instance is a
+``Coordinator`` in a process of its own (``process_instance``), on the real
+clock. Either way the world remembers what each instance's last action
+produced (its outcome) and every lease each instance acquired. The onlooker,
+which only inspects the lock directory for ``Then`` steps, always lives here.
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Protocol
 
 from lockspec import Backoff, Clock, Coordinator, FileLeaseStore, Lock, LockError
 from lockspec.naming import lease_file_name
+from steps.support.process_instance import ProcessInstance
 from steps.support.wrappers import WatchedFileSystem, WatchedStore
 
 #: The name of the instance that inspects the lock directory for ``Then`` steps
@@ -21,11 +28,34 @@ from steps.support.wrappers import WatchedFileSystem, WatchedStore
 ONLOOKER = "onlooker"
 
 
+class Instance(Protocol):
+    """What the steps call on a named instance: a ``Coordinator`` or a ``ProcessInstance``."""
+
+    instance_id: str
+
+    def try_acquire_lock(self, resource: str, ttl_ms: float = ..., max_retries: int = ...) -> Lock | None: ...
+
+    def acquire(self, resource: str, ttl_ms: float = ..., timeout_ms: float = ...) -> Lock: ...
+
+    def lock(self, resource: str, ttl_ms: float = ..., timeout_ms: float = ...) -> AbstractContextManager[Lock]: ...
+
+    def release_lock(self, lock: Lock) -> bool: ...
+
+    def renew_lock(self, lock: Lock, ttl_ms: float | None = ...) -> Lock | None: ...
+
+    def cleanup_expired_locks(self) -> list[str]: ...
+
+    def holder(self, resource: str) -> Lock | None: ...
+
+    def close(self) -> None: ...
+
+
 class World:
-    def __init__(self, lock_dir: Path, clock: Clock) -> None:
+    def __init__(self, lock_dir: Path, clock: Clock, *, in_processes: bool = False) -> None:
         self.lock_dir = lock_dir
         self.clock = clock
-        self.instances: dict[str, Coordinator] = {}
+        self.in_processes = in_processes
+        self.instances: dict[str, Instance] = {}
         self.stores: dict[str, WatchedStore] = {}
         self.files: dict[str, WatchedFileSystem] = {}
         self.outcomes: dict[str, object] = {}
@@ -46,7 +76,7 @@ class World:
         clock_offset_ms: float = 0,
         max_clock_skew_ms: float = 0,
         detect_dead_holders: bool = True,
-    ) -> Coordinator:
+    ) -> Instance:
         """Start (or restart) instance ``name`` on the scenario's lock directory.
 
         An ``anonymous`` instance is known to the scenario as ``name`` but lets
@@ -55,10 +85,22 @@ class World:
         are the coordinator's settings of the same names.
         """
         self.stop(name)
+        instance_id = None if anonymous else name
+        waits = self.waits.setdefault(name, [])
+        if self.in_processes and name != ONLOOKER:
+            self.instances[name] = ProcessInstance(
+                lock_dir or self.lock_dir,
+                instance_id,
+                waits,
+                backoff=backoff,
+                clock_offset_ms=clock_offset_ms,
+                max_clock_skew_ms=max_clock_skew_ms,
+                detect_dead_holders=detect_dead_holders,
+            )
+            return self.instances[name]
         files = WatchedFileSystem()
         store = WatchedStore(FileLeaseStore(lock_dir or self.lock_dir, files=files))
-        clock = _RecordingClock(self.clock, self.waits.setdefault(name, []), clock_offset_ms)
-        instance_id = None if anonymous else name
+        clock = _RecordingClock(self.clock, waits, clock_offset_ms)
         instance = Coordinator(
             instance_id=instance_id,
             clock=clock,
@@ -70,7 +112,7 @@ class World:
         self.instances[name], self.stores[name], self.files[name] = instance, store, files
         return instance
 
-    def instance(self, name: str) -> Coordinator:
+    def instance(self, name: str) -> Instance:
         if name not in self.instances:
             raise AssertionError(f"instance {name!r} was never started (started: {sorted(self.instances)})")
         return self.instances[name]
@@ -83,10 +125,12 @@ class World:
     def stop(self, name: str) -> None:
         """Let instance ``name`` vanish without releasing anything, as a crash would."""
         instance = self.instances.pop(name, None)
+        self.stores.pop(name, None)
+        self.files.pop(name, None)
         if instance is not None:
             instance.close()
 
-    def act(self, name: str, action: Callable[[Coordinator], object]) -> object:
+    def act(self, name: str, action: Callable[[Instance], object]) -> object:
         """Let ``name`` act, remembering the outcome; a ``LockError`` is an outcome too."""
         if name in self.stores:
             self.stores[name].observations = 0
@@ -97,8 +141,9 @@ class World:
         except LockError as error:
             outcome = error
         self.elapsed_ms[name] = self.clock.now_ms() - started
-        if name in self.stores:
-            self.observations[name] = self.stores[name].observations
+        counter = self.stores.get(name) or self.instances.get(name)
+        if isinstance(counter, (WatchedStore, ProcessInstance)):
+            self.observations[name] = counter.observations
         if isinstance(outcome, Lock):
             self.leases.setdefault((name, outcome.resource), []).append(outcome)
         self.outcomes[name] = outcome
@@ -126,7 +171,7 @@ class World:
         self._onlooker()
         return self.stores[ONLOOKER].inner
 
-    def _onlooker(self) -> Coordinator:
+    def _onlooker(self) -> Instance:
         if ONLOOKER not in self.instances:
             self.start(ONLOOKER)
         return self.instances[ONLOOKER]

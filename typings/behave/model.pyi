@@ -4,6 +4,7 @@ class Scenario:
     name: str
     @property
     def effective_tags(self) -> list[str]: ...
+    def skip(self, reason: str = ...) -> None: ...
 
 class Row:
     cells: list[str]
