@@ -89,3 +89,16 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
       | expiry and cleanup                         |
       | expiry, cleanup and a restart of every instance |
       | corruption of its lease file               |
+
+  @processes
+  Scenario: A holder process paused past its TTL has its late write rejected (Kleppmann's case)
+    # SIGSTOP stands for a long GC pause or a stalled VM: the paused process
+    # still exists, so its lease is taken over only after the TTL.
+    Given a separate process P holds "resource-1" with a TTL of 300 ms
+    And process P has been paused with SIGSTOP
+    And instance B has waited up to 5 s to acquire "resource-1"
+    And instance B has written "from B" to the protected resource with its fencing token
+    When process P resumes and writes "from P" to the protected resource with its fencing token
+    Then the protected resource rejects the write of process P
+    And the protected resource holds "from B"
+    And instance B's lease was acquired no earlier than process P's lease expired

@@ -6,7 +6,7 @@ from behave import given, then, when
 from behave.runner import Context
 from hamcrest import assert_that, equal_to, has_item, is_
 
-from steps.support.protected_resource import ProtectedResource
+from steps.support.protected_resource import ProtectedResource, of_scenario
 
 _ENDINGS = {
     "release",
@@ -18,10 +18,7 @@ _ENDINGS = {
 
 
 def _protected(context: Context) -> ProtectedResource:
-    if not hasattr(context, "protected_resource"):
-        context.protected_resource = ProtectedResource()
-    resource: ProtectedResource = context.protected_resource
-    return resource
+    return of_scenario(context.world)
 
 
 @given('instance {name} has written "{value}" to the protected resource with its fencing token')
@@ -37,8 +34,8 @@ def writes(context: Context, name: str, value: str) -> None:
     context.write_attempt = (value, lease.fencing_token)
 
 
-@then("the protected resource rejects the write of instance {name}")
-def rejects(context: Context, name: str) -> None:
+@then("the protected resource rejects the write of {who} {name}")
+def rejects(context: Context, who: str, name: str) -> None:
     assert_that(context.write_accepted, is_(False), f"whether the write of {name} was accepted")
     assert_that(_protected(context).rejected, has_item(context.write_attempt))
 

@@ -137,6 +137,13 @@ def acquire_blocking(context: Context, name: str, timeout: float, resource: str)
     context.world.act(name, enter)
 
 
+@given('instance {name} has waited up to {timeout:Duration} to acquire "{resource}"')
+def has_acquired_blocking(context: Context, name: str, timeout: float, resource: str) -> None:
+    acquire_blocking(context, name, timeout, resource)
+    lease = context.world.outcome(name)
+    assert_that(lease, granted_to(context.world.id_of(name), resource), f"setting up: {name} acquires {resource!r}")
+
+
 @when('instance {name} works on "{resource}" under its lock, waiting up to {timeout:Duration} to get it')
 def work_under_lock(context: Context, name: str, resource: str, timeout: float) -> None:
     def work(instance: Coordinator) -> Lock:

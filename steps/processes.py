@@ -12,6 +12,7 @@ from hamcrest import assert_that, equal_to, has_length
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 from steps.support.matchers import granted_to
 from steps.support.processes import lease_from, read_line, start_worker, stop, worker_results
+from steps.support.protected_resource import of_scenario
 
 
 @given('a separate process {name} holds "{resource}" with a TTL of {ttl:Duration}')
@@ -36,6 +37,21 @@ def kill_process(context: Context, name: str) -> None:
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
     assert_that(process.returncode, equal_to(-signal.SIGKILL), f"how process {name} ended")
+
+
+@given("process {name} has been paused with SIGSTOP")
+def pause_process(context: Context, name: str) -> None:
+    context.processes[name].send_signal(signal.SIGSTOP)
+
+
+@when('process {name} resumes and writes "{value}" to the protected resource with its fencing token')
+def resume_and_write(context: Context, name: str, value: str) -> None:
+    process = context.processes[name]
+    process.send_signal(signal.SIGCONT)
+    assert process.stdin is not None
+    process.stdin.write(json.dumps({"write": value, "to": str(of_scenario(context.world).path)}).encode() + b"\n")
+    context.write_accepted = json.loads(read_line(process))["accepted"]
+    context.write_attempt = (value, context.world.lease_of(name, "resource-1").fencing_token)
 
 
 @when('{count:d} separate processes try to acquire "{resource}" at the same moment')

@@ -1,12 +1,15 @@
 """An instance in a process of its own, driven by the process steps.
 
 Run as ``python lock_worker.py MODE LOCK_DIR NAME RESOURCE [ARGS...]``; it
-imports only ``lockspec`` and talks in JSON lines on stdout:
+talks in JSON lines on stdout:
 
 * ``race``: print ``ready``, wait for a line on stdin, try once to acquire,
   print the lease (or null), and stay alive until stdin closes: a holder
   that exited would be a dead holder, whose lease others take over.
-* ``hold TTL_MS``: acquire, print the lease, then wait on stdin until killed.
+* ``hold TTL_MS``: acquire, print the lease, then, for every line
+  ``{"write": VALUE, "to": PATH}`` on stdin, write VALUE with the lease's fencing token to
+  the protected resource at PATH and print whether it was accepted, until
+  stdin closes.
 * ``count ROUNDS COUNTER_FILE``: ROUNDS times, under the lock, check that
   nobody else is inside (an exclusive marker file), read-increment-write the
   counter file, and check the fencing token grew; print a summary.
@@ -25,8 +28,12 @@ import select
 import sys
 import time
 import zlib
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from lockspec import Backoff, Coordinator, FileLeaseStore, FileSystem
+from steps.support.protected_resource import ProtectedResource
 
 #: How long the child stays inside its critical section: ample time for the
 #: parent to reach the same guard, which it must then wait for.
@@ -44,7 +51,12 @@ def race(instance: Coordinator, resource: str) -> None:
 def hold(instance: Coordinator, resource: str, ttl_ms: str) -> None:
     lease = instance.try_acquire_lock(resource, ttl_ms=int(ttl_ms))
     print(json.dumps({"lease": dataclasses.asdict(lease) if lease else None}), flush=True)
-    sys.stdin.readline()
+    for line in sys.stdin:
+        request = json.loads(line)
+        accepted = lease is not None and ProtectedResource(Path(request["to"])).write(
+            request["write"], lease.fencing_token
+        )
+        print(json.dumps({"accepted": accepted}), flush=True)
 
 
 def count(instance: Coordinator, resource: str, rounds: str, counter_file: str) -> dict[str, object]:
