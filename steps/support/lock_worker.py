@@ -13,6 +13,12 @@ talks in JSON lines on stdout:
 * ``count ROUNDS COUNTER_FILE``: ROUNDS times, under the lock, check that
   nobody else is inside (an exclusive marker file), read-increment-write the
   counter file, and check the fencing token grew; print a summary.
+* ``torture SECONDS TTL_MS JOURNAL COUNTER``: for SECONDS, acquire again and
+  again; inside each critical section, journal the entry, say ``inside`` and
+  wait for ``go`` on stdin (the conductor may kill it there instead), then
+  increment the fenced counter and journal the exit (see ``torture``).
+* ``cleanup-loop``: clean up expired leases again and again until stdin
+  closes, then print how many it removed.
 * ``fork-race``: use the instance once, then fork; the child acquires with
   that same instance and pauses right after writing its lease aside (inside
   its critical section) while the parent tries to acquire. Prints one line
@@ -32,8 +38,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from lockspec import Backoff, Coordinator, FileLeaseStore, FileSystem
+from lockspec import Backoff, Coordinator, FileLeaseStore, FileSystem, LockTimeout
 from steps.support.protected_resource import ProtectedResource
+from steps.support.torture import increment, record
 
 #: How long the child stays inside its critical section: ample time for the
 #: parent to reach the same guard, which it must then wait for.
@@ -117,6 +124,31 @@ def fork_race(instance: Coordinator, files: PausingFileSystem, resource: str) ->
     os.waitpid(child, 0)
 
 
+def torture_rounds(instance: Coordinator, resource: str, *arguments: str) -> None:
+    seconds, ttl_ms, journal, counter = arguments
+    deadline = time.monotonic() + float(seconds)
+    while (remaining_s := deadline - time.monotonic()) > 0:
+        try:
+            lease = instance.acquire(resource, ttl_ms=int(ttl_ms), timeout_ms=remaining_s * 1000)
+        except LockTimeout:
+            break
+        record(journal, "enter", lease)
+        _say({"inside": lease.fencing_token})
+        if sys.stdin.readline() != "go\n":
+            raise SystemExit("the conductor went away")
+        accepted = increment(Path(counter), lease.fencing_token)
+        record(journal, "exit", lease, accepted=accepted)
+        instance.release_lock(lease)
+    _say({"done": True})
+
+
+def cleanup_loop(instance: Coordinator) -> None:
+    removed = 0
+    while not select.select([sys.stdin], [], [], 0.002)[0]:
+        removed += len(instance.cleanup_expired_locks())
+    _say({"cleaned": removed})
+
+
 def _say(document: dict[str, object]) -> None:
     """Write one JSON line in a single write, which a process writing to the same pipe cannot split."""
     os.write(sys.stdout.fileno(), json.dumps(document).encode() + b"\n")
@@ -136,6 +168,10 @@ def main(mode: str, lock_dir: str, name: str, resource: str, *arguments: str) ->
         print(json.dumps(count(instance, resource, *arguments)), flush=True)
     elif mode == "fork-race":
         fork_race(instance, files, resource)
+    elif mode == "torture":
+        torture_rounds(instance, resource, *arguments)
+    elif mode == "cleanup-loop":
+        cleanup_loop(instance)
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 
