@@ -42,6 +42,7 @@ Feature: An unreadable lease file never blocks a resource
       | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": "soon", "expires_at_ms": 1, "fencing_token": 1, "ttl_ms": 1} | a mistyped field |
       | {"format": 1, "resource": "resource-2", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1, "ttl_ms": 1} | a lease of another resource |
       | {"format": 99}                           | an unknown format                           |
+      | {"format": 2, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1, "ttl_ms": 1} | a future format version: not guessed at |
       | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1} | no TTL |
       | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1, "ttl_ms": 0} | a TTL of zero |
       | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1, "ttl_ms": 1, "pid": -1} | a negative pid |

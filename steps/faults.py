@@ -11,11 +11,11 @@ from typing import Any
 
 from behave import given, then, when
 from behave.runner import Context
-from hamcrest import assert_that, instance_of
+from hamcrest import assert_that, equal_to, instance_of
 
 from lockspec import Backoff, Coordinator, InvalidArgumentError, LockError, LockStorageError
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
-from steps.support.matchers import an_error
+from steps.support.matchers import a_success, an_error
 from steps.support.wrappers import os_error
 
 _OPERATIONS = {"read": "read", "write": "write_new", "rename": "move", "removal": "delete"}
@@ -34,6 +34,7 @@ def python_value(text: str) -> object:
 
 @given('the next {operation} by instance {name} fails with "{message}"')
 def inject_fault(context: Context, operation: str, name: str, message: str) -> None:
+    context.before_fault = context.world.contents()
     context.world.files[name].fail_next(_OPERATIONS[operation], os_error(message))
 
 
@@ -116,3 +117,14 @@ def fails_with_invalid_argument(context: Context, name: str, argument: str) -> N
     outcome = context.world.outcome(name)
     assert_that(outcome, an_error(InvalidArgumentError, f"invalid {argument}:"))
     assert_that(outcome, instance_of(ValueError))
+
+
+@then("the lock directory holds exactly what it held before the fault")
+def unchanged_by_fault(context: Context) -> None:
+    assert_that(context.world.contents(), equal_to(context.before_fault), "the lock directory, but its guard files")
+
+
+@then("instance {name} succeeds when it tries again")
+def succeeds_again(context: Context, name: str) -> None:
+    outcome = context.world.act(name, context.world.last_actions[name])
+    assert_that(outcome, a_success(), f"what {name} got when it tried again")

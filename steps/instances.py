@@ -266,6 +266,7 @@ def held(context: Context, resource: str, name: str) -> None:
     assert_that(context.world.holder(resource), held_by(context.world.id_of(name), resource))
 
 
+@given('"{resource}" is free')
 @then('"{resource}" is free')
 def is_free(context: Context, resource: str) -> None:
     assert_that(context.world.holder(resource), none())

@@ -95,3 +95,19 @@ class ErrorOfKind(BaseMatcher[object]):
 def an_error(kind: type[LockError], *fragments: str) -> ErrorOfKind:
     """Match a lockspec error of ``kind`` whose message contains every fragment."""
     return ErrorOfKind(kind, fragments)
+
+
+class Success(BaseMatcher[object]):
+    def _matches(self, item: Any) -> bool:
+        return isinstance(item, Lock) or item is True or (isinstance(item, list) and bool(item))
+
+    def describe_to(self, description: Description) -> None:
+        description.append_text("a success (a lease, a release, or a cleanup that removed something)")
+
+    def describe_mismatch(self, item: Any, mismatch_description: Description) -> None:
+        mismatch_description.append_text(f"it got {describe_outcome(item)}")
+
+
+def a_success() -> Success:
+    """Match an action that did what it was asked: a lease, ``True``, or a non-empty cleanup report."""
+    return Success()

@@ -59,6 +59,7 @@ class World:
         self.stores: dict[str, WatchedStore] = {}
         self.files: dict[str, WatchedFileSystem] = {}
         self.outcomes: dict[str, object] = {}
+        self.last_actions: dict[str, Callable[[Instance], object]] = {}
         self.leases: dict[tuple[str, str], list[Lock]] = {}
         self.real_sleeps: list[object] = []
         self.last_actor = ""
@@ -131,7 +132,8 @@ class World:
             instance.close()
 
     def act(self, name: str, action: Callable[[Instance], object]) -> object:
-        """Let ``name`` act, remembering the outcome; a ``LockError`` is an outcome too."""
+        """Let ``name`` act, remembering the action and its outcome; a ``LockError`` is an outcome too."""
+        self.last_actions[name] = action
         if name in self.stores:
             self.stores[name].observations = 0
         self.waits.setdefault(name, []).clear()
@@ -178,6 +180,20 @@ class World:
 
     def lease_path(self, resource: str) -> Path:
         return self.lock_dir / lease_file_name(resource)
+
+    def contents(self) -> dict[str, bytes | None]:
+        """Every file in the lock directory but the guard files, with its bytes (None for links and FIFOs).
+
+        Folders show only through the files they hold: lockspec makes its
+        bookkeeping folders when it first needs them.
+        """
+        found: dict[str, bytes | None] = {}
+        for path in sorted(self.lock_dir.rglob("*")):
+            if path.name.startswith("guard-") or (path.is_dir() and not path.is_symlink()):
+                continue  # guard files hold fencing counters, which a failed acquisition may have moved on
+            regular = path.is_file() and not path.is_symlink()
+            found[str(path.relative_to(self.lock_dir))] = path.read_bytes() if regular else None
+        return found
 
     def outside(self) -> dict[str, bytes | None]:
         """Everything in the scenario's folder outside the lock directory (None for folders and links)."""
