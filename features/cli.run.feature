@@ -85,6 +85,11 @@ Feature: A command runs while holding a lease, like flock(1)
       """
     And "resource-1" is free
 
+  Scenario: A run with --shared-group makes a missing lock directory for the group
+    When the operator runs "lockspec run resource-1 --shared-group --lock-dir $LOCK_DIR/../group-locks -- true"
+    Then the command succeeds
+    And the folder "group-locks" next to the lock directory has mode 2770
+
   Scenario Outline: A command that cannot be started is reported like a shell would
     When the operator runs "lockspec run resource-1 --lock-dir $LOCK_DIR -- <command>"
     Then the command exits with status <status>

@@ -7,6 +7,9 @@
 
 The lock directory comes from ``--lock-dir`` or the ``LOCKSPEC_DIR``
 environment variable. Durations take a unit: ``150ms``, ``30s``, ``2m``.
+``--shared-group`` gives what lockspec creates to the owner's group as well
+(see ``lockspec.permissions``); every user of a group's lock directory should
+pass it.
 
 Exit statuses follow sysexits.h: 0 success; 64 a usage error (a bad option,
 a missing lock directory setting, ``break`` without ``--force``); 74 the lock
@@ -79,7 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Only run may create the lock directory: a typo must not make a new, empty one.
             missing = FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
             raise LockStorageError("open lock directory", lock_dir, missing)
-        coordinator = Coordinator(lock_dir, instance_id=f"lockspec-cli-{os.getpid()}")
+        coordinator = Coordinator(
+            lock_dir, instance_id=f"lockspec-cli-{os.getpid()}", shared_group=getattr(arguments, "shared_group", False)
+        )
         try:
             status: int = arguments.handler(coordinator, lock_dir, arguments)
         finally:
@@ -103,6 +108,11 @@ def _parser() -> _Parser:
     # command's copy from overwriting a value given before it.
     common = _Parser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument("--lock-dir", metavar="DIR", help=f"the lock directory (default: ${LOCK_DIR_VARIABLE})")
+    common.add_argument(
+        "--shared-group",
+        action="store_true",
+        help="make what is created usable by the group (modes 2770 and 0660; default: private)",
+    )
     common.add_argument("-v", "--verbose", action="count", help="log decisions on stderr (-vv: every attempt too)")
     parser = _Parser(prog="lockspec", description="See and act on a lockspec lock directory.", parents=[common])
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")

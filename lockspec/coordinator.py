@@ -36,6 +36,7 @@ from lockspec.file_store import FileLeaseStore
 from lockspec.inspection import LeaseStatus, inspect
 from lockspec.lease import Lock
 from lockspec.liveness import holder_is_gone, process_identity
+from lockspec.permissions import PRIVATE, SHARED_GROUP
 from lockspec.store import LeaseStore, Observation
 from lockspec.validation import checked_duration_ms, checked_name, checked_retries, checked_skew_ms
 
@@ -62,7 +63,9 @@ class Coordinator:
     ``max_clock_skew_ms`` (default 0: instances on one host share one clock)
     delays taking over or cleaning up another instance's expired lease by that
     margin. ``detect_dead_holders`` (default on) takes over at once a lease
-    whose holder process provably no longer runs.
+    whose holder process provably no longer runs. ``shared_group`` makes what
+    is created in the lock directory usable by the owner's group, not only by
+    the owner (see ``lockspec.permissions``).
     """
 
     def __init__(
@@ -75,16 +78,21 @@ class Coordinator:
         backoff: Backoff | None = None,
         max_clock_skew_ms: float = 0,
         detect_dead_holders: bool = True,
+        shared_group: bool = False,
     ) -> None:
         if (lock_dir is None) == (store is None):
             raise InvalidArgumentError("lock_dir", "give either a lock directory or a store", lock_dir)
+        if shared_group and store is not None:
+            raise InvalidArgumentError(
+                "shared_group", "applies to a lock directory; give the store its permissions", store
+            )
         given_id = default_instance_id() if instance_id is None else instance_id
         self.instance_id = checked_name("instance_id", given_id, max_length=256)
         self.clock: Clock = clock or SystemClock()
         self.backoff = backoff or Backoff()
         if store is None:
             assert lock_dir is not None  # checked above: exactly one of the two is given
-            store = FileLeaseStore(lock_dir)
+            store = FileLeaseStore(lock_dir, permissions=SHARED_GROUP if shared_group else PRIVATE)
         self.store: LeaseStore = store
         self.max_clock_skew_ms = checked_skew_ms("max_clock_skew_ms", max_clock_skew_ms)
         self.detect_dead_holders = bool(detect_dead_holders)

@@ -38,6 +38,7 @@ from lockspec.filesystem import FileSystem, StoredFile
 from lockspec.guards import Guards
 from lockspec.lease import Lock, UnreadableLease, decode_lease, encode_lease
 from lockspec.naming import is_lease_file_name, lease_file_name, resource_of_file_name
+from lockspec.permissions import PRIVATE, Permissions
 from lockspec.store import Observation
 
 logger = logging.getLogger("lockspec")
@@ -49,19 +50,25 @@ BOOKKEEPING_FOLDER = ".lockspec"
 
 
 class FileLeaseStore:
-    """A ``LeaseStore`` over one lock directory (created if missing)."""
+    """A ``LeaseStore`` over one lock directory (created if missing, with ``permissions``)."""
 
-    def __init__(self, lock_dir: str | os.PathLike[str], files: FileSystem | None = None) -> None:
+    def __init__(
+        self,
+        lock_dir: str | os.PathLike[str],
+        files: FileSystem | None = None,
+        permissions: Permissions = PRIVATE,
+    ) -> None:
         self.lock_dir = Path(lock_dir).absolute()
         self._files = files or FileSystem()
+        self.permissions = permissions
         self.bookkeeping_folder = self.lock_dir / BOOKKEEPING_FOLDER
         self.unreadable_folder = self.bookkeeping_folder / "unreadable"
         # Plain strings on the hot path: joining pathlib paths costs more than the system calls.
         self._dir = str(self.lock_dir)
         self._bookkeeping = str(self.bookkeeping_folder)
-        self._guards = Guards(self.bookkeeping_folder)
+        self._guards = Guards(self.bookkeeping_folder, permissions)
         try:
-            self._files.make_folder(self.bookkeeping_folder)
+            self._files.make_folder(self.bookkeeping_folder, permissions.folder_mode)
         except OSError as error:
             raise LockStorageError("create lock directory", self.bookkeeping_folder, error) from error
 
@@ -152,7 +159,7 @@ class FileLeaseStore:
     def _write(self, path: str, data: bytes) -> None:
         pending = f"{self._bookkeeping}/pending-{os.urandom(16).hex()}.tmp"
         try:
-            self._files.write_new(pending, data)
+            self._files.write_new(pending, data, self.permissions.file_mode)
             self._files.move(pending, path)
         except OSError as error:
             # It may never have been created; the original error is the one to report.
@@ -164,7 +171,7 @@ class FileLeaseStore:
         path = self._path(seen.key)
         target = f"{self.unreadable_folder}/{seen.key}.{os.urandom(6).hex()}"
         try:
-            self._files.make_folder(self.unreadable_folder)
+            self._files.make_folder(self.unreadable_folder, self.permissions.folder_mode)
             self._files.move(path, target)
         except OSError as error:
             raise LockStorageError("move aside unreadable lease file", path, error) from error

@@ -9,6 +9,7 @@ method raises ``OSError`` as the system call does; the store turns that into a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from dataclasses import dataclass
@@ -64,10 +65,11 @@ class FileSystem:
         finally:
             os.close(fd)
 
-    def write_new(self, path: str, data: bytes) -> None:
-        """Create ``path`` (which must not exist) holding ``data``."""
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+    def write_new(self, path: str, data: bytes, mode: int) -> None:
+        """Create ``path`` (which must not exist) holding ``data``, with exactly ``mode``."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, mode)
         try:
+            os.fchmod(fd, mode)  # the umask may have taken bits away
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
@@ -85,6 +87,16 @@ class FileSystem:
         """Remove the file or symlink at ``path``."""
         os.unlink(path)
 
-    def make_folder(self, path: str | Path) -> None:
-        """Create ``path`` and its parents if they do not exist."""
-        os.makedirs(path, exist_ok=True)
+    def make_folder(self, path: str | Path, mode: int) -> None:
+        """Create ``path`` and its missing parents with exactly ``mode``; folders that exist keep theirs."""
+        missing = []
+        folder = Path(path)
+        while not os.path.lexists(folder):
+            missing.append(folder)
+            folder = folder.parent
+        os.makedirs(path, mode, exist_ok=True)
+        for created in missing:
+            # The umask may have taken bits away, and mkdir ignores set-group-id. A
+            # folder another user made meanwhile is theirs to set: leave it be.
+            with contextlib.suppress(PermissionError):
+                os.chmod(created, mode)

@@ -31,6 +31,7 @@ from pathlib import Path
 from filelock import lock_descriptor, unlock_descriptor
 
 from lockspec.errors import LockStorageError
+from lockspec.permissions import Permissions
 
 STRIPES = 256
 _COUNTER_BYTES = 20
@@ -62,8 +63,9 @@ class GuardedStripe:
 class Guards:
     """The bounded set of guard files of one lock directory, for one store."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, permissions: Permissions) -> None:
         self._folder = folder
+        self._permissions = permissions
         self._mutex = threading.Lock()
         self._pid = os.getpid()
         self._fds: dict[int, int] = {}
@@ -122,7 +124,26 @@ class Guards:
             if fd is None:
                 # Never parents=True: a vanished lock directory (an unmounted
                 # share) must be an error, not silently recreated elsewhere.
-                self._folder.mkdir(exist_ok=True)
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+                self._make_folder()
+                fd = self._open(path)
                 self._fds[stripe] = fd
             return fd
+
+    def _make_folder(self) -> None:
+        try:
+            os.mkdir(self._folder, self._permissions.folder_mode)
+        except FileExistsError:
+            if not self._folder.is_dir():
+                raise
+            return
+        os.chmod(self._folder, self._permissions.folder_mode)
+
+    def _open(self, path: str) -> int:
+        """Open the guard file at ``path``, creating it with the store's file mode if it is missing."""
+        flags = os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW
+        try:
+            fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, self._permissions.file_mode)
+        except FileExistsError:
+            return os.open(path, flags)
+        os.fchmod(fd, self._permissions.file_mode)
+        return fd

@@ -25,9 +25,16 @@ from steps.support.matchers import a_refusal, an_error, granted_to, held_by
 
 
 @given("instances {names:Names} share a lock directory")
+@when("instances {names:Names} share a lock directory")
 def start_instances(context: Context, names: list[str]) -> None:
     for name in names:
         context.world.start(name)
+
+
+@given("instances {names:Names} share a lock directory made for their group")
+def start_instances_for_group(context: Context, names: list[str]) -> None:
+    for name in names:
+        context.world.start(name, shared_group=True)
 
 
 @given("instance {name} uses a lock directory")

@@ -179,3 +179,34 @@ def _the_one_kept_aside(context: Context) -> Path:
     kept: list[Path] = list(context.world.file_store().unreadable_folder.iterdir())
     assert_that(kept, has_length(1), "entries kept aside as unreadable")
     return kept[0]
+
+
+@given("the lock directory already exists with mode {mode}")
+def existing_lock_dir(context: Context, mode: str) -> None:
+    context.world.lock_dir.mkdir()
+    context.world.lock_dir.chmod(int(mode, 8))
+
+
+@then("the lock directory has mode {mode}")
+def lock_dir_mode(context: Context, mode: str) -> None:
+    assert_that(_mode_of(context.world.lock_dir), equal_to(mode), "the lock directory's mode")
+
+
+@then("every folder in it has mode {mode}, and every file lockspec wrote mode {file_mode}")
+def modes_inside(context: Context, mode: str, file_mode: str) -> None:
+    store = context.world.file_store()
+    # Files moved aside as unreadable keep the mode whoever wrote them gave them.
+    entries = [path for path in store.lock_dir.rglob("*") if store.unreadable_folder not in path.parents]
+    found = {str(path.relative_to(store.lock_dir)): _mode_of(path) for path in entries}
+    expected = {str(path.relative_to(store.lock_dir)): mode if path.is_dir() else file_mode for path in entries}
+    assert_that(found, equal_to(expected), "the modes of the folders and of the files lockspec wrote")
+    assert_that(store.unreadable_folder.is_dir(), is_(True), "the folder of unreadable files was made")
+
+
+@then('the folder "{name}" next to the lock directory has mode {mode}')
+def folder_mode(context: Context, name: str, mode: str) -> None:
+    assert_that(_mode_of(context.world.lock_dir.parent / name), equal_to(mode), f"the mode of {name}")
+
+
+def _mode_of(path: Path) -> str:
+    return f"{stat.S_IMODE(path.lstat().st_mode):04o}"

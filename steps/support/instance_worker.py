@@ -21,6 +21,7 @@ from typing import IO, Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from lockspec import Coordinator, FileLeaseStore, LockError, SystemClock
+from lockspec.permissions import PRIVATE, SHARED_GROUP
 from steps.support.frames import read_frame, write_frame
 from steps.support.wrappers import WatchedStore
 
@@ -52,7 +53,8 @@ class _Recorder(logging.Handler):
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     settings: dict[str, Any] = read_frame(requests)
     clock = _OffsetClock(settings["clock_offset_ms"])
-    store = WatchedStore(FileLeaseStore(settings["lock_dir"]))
+    permissions = SHARED_GROUP if settings["shared_group"] else PRIVATE
+    store = WatchedStore(FileLeaseStore(settings["lock_dir"], permissions=permissions))
     instance = Coordinator(
         instance_id=settings["instance_id"],
         clock=clock,

@@ -92,8 +92,8 @@ class PausingFileSystem(FileSystem):
     def __init__(self) -> None:
         self.signal_fd: int | None = None
 
-    def write_new(self, path: str, data: bytes) -> None:
-        super().write_new(path, data)
+    def write_new(self, path: str, data: bytes, mode: int) -> None:
+        super().write_new(path, data, mode)
         if self.signal_fd is not None:
             os.write(self.signal_fd, b"inside")
             self.signal_fd = None

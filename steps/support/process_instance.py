@@ -40,6 +40,7 @@ class ProcessInstance:
         clock_offset_ms: float,
         max_clock_skew_ms: float,
         detect_dead_holders: bool,
+        shared_group: bool,
     ) -> None:
         self._waits = waits
         self.observations = 0
@@ -52,6 +53,7 @@ class ProcessInstance:
             "clock_offset_ms": int(clock_offset_ms),
             "max_clock_skew_ms": max_clock_skew_ms,
             "detect_dead_holders": detect_dead_holders,
+            "shared_group": shared_group,
         }
         self._send(settings)
         self.instance_id: str = self._receive()

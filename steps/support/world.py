@@ -20,6 +20,7 @@ from typing import Protocol
 
 from lockspec import Backoff, Clock, Coordinator, FileLeaseStore, Lock, LockError
 from lockspec.naming import lease_file_name
+from lockspec.permissions import PRIVATE, SHARED_GROUP
 from steps.support.process_instance import ProcessInstance
 from steps.support.wrappers import WatchedFileSystem, WatchedStore
 
@@ -77,12 +78,13 @@ class World:
         clock_offset_ms: float = 0,
         max_clock_skew_ms: float = 0,
         detect_dead_holders: bool = True,
+        shared_group: bool = False,
     ) -> Instance:
         """Start (or restart) instance ``name`` on the scenario's lock directory.
 
         An ``anonymous`` instance is known to the scenario as ``name`` but lets
         lockspec choose its instance id; ``clock_offset_ms`` sets its clock
-        that far ahead of (or, negative, behind) the scenario's. The last two
+        that far ahead of (or, negative, behind) the scenario's. The last three
         are the coordinator's settings of the same names.
         """
         self.stop(name)
@@ -97,10 +99,12 @@ class World:
                 clock_offset_ms=clock_offset_ms,
                 max_clock_skew_ms=max_clock_skew_ms,
                 detect_dead_holders=detect_dead_holders,
+                shared_group=shared_group,
             )
             return self.instances[name]
         files = WatchedFileSystem()
-        store = WatchedStore(FileLeaseStore(lock_dir or self.lock_dir, files=files))
+        permissions = SHARED_GROUP if shared_group else PRIVATE
+        store = WatchedStore(FileLeaseStore(lock_dir or self.lock_dir, files=files, permissions=permissions))
         clock = _RecordingClock(self.clock, waits, clock_offset_ms)
         instance = Coordinator(
             instance_id=instance_id,

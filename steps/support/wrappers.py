@@ -91,13 +91,13 @@ class WatchedFileSystem(FileSystem):
         self._maybe_fail("read")
         return super().read(path, limit)
 
-    def write_new(self, path: str, data: bytes) -> None:
+    def write_new(self, path: str, data: bytes, mode: int) -> None:
         error = self.faults.pop("write_new", None) or self.lasting_faults.get("write_new")
         if error is not None:
             # As a full disk does: the file exists, half written, when the write fails.
-            super().write_new(path, data[: len(data) // 2])
+            super().write_new(path, data[: len(data) // 2], mode)
             raise error
-        super().write_new(path, data)
+        super().write_new(path, data, mode)
         actions, self.while_writing = self.while_writing, []
         for action in actions:
             action()
