@@ -14,6 +14,7 @@ from hamcrest import assert_that, greater_than_or_equal_to, less_than
 from lockspec.lease import decode_lease, encode_lease
 from lockspec.liveness import identity_of
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
+from steps.support.report import report
 
 
 def _exited_pid() -> int:
@@ -64,6 +65,7 @@ def skewed_clock(context: Context, name: str, offset: float, margin: float) -> N
 @then("instance {name} got it within {bound:Duration}")
 def got_it_within(context: Context, name: str, bound: float) -> None:
     took = context.world.elapsed_ms.get(name)
+    report(f"takeover of a killed holder's lease on this host: {took} ms")
     assert_that(took, less_than(bound), f"milliseconds instance {name} waited for the lease")
 
 
@@ -71,4 +73,5 @@ def got_it_within(context: Context, name: str, bound: float) -> None:
 def acquired_after_expiry(context: Context, name: str, who: str, holder: str) -> None:
     newest = context.world.outcome(name)
     earlier = context.world.lease_of(holder, newest.resource, which=0)
+    report(f"takeover after the TTL: {newest.acquired_at_ms - earlier.expires_at_ms} ms after the expiry")
     assert_that(newest.acquired_at_ms, greater_than_or_equal_to(earlier.expires_at_ms), f"when {name} took over")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-
 from behave import then, when
 from behave.runner import Context
 from hamcrest import assert_that, equal_to, greater_than
 
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
+from steps.support.report import report
 from steps.support.torture import Figures, check, conduct
 
 
@@ -31,9 +30,8 @@ def torture(context: Context, *, workers: int, resource: str, seconds: int, ttl:
     )
     context.figures = check(folder)
     context.conducted = conducted
-    # The figures go to the console even when behave captures output: CI's log keeps them.
     summary = f"{context.figures.summary()}; {seconds} s, {conducted.started} workers started"
-    print(f"\n{summary}, cleanup removed {conducted.cleaned}", file=sys.__stdout__, flush=True)
+    report(f"{summary}, cleanup removed {conducted.cleaned}")
 
 
 @then("no two holders were ever inside at the same time while both held valid leases")
