@@ -230,8 +230,12 @@ def _fill(folder: str, leases: int, kind: str) -> None:
         os.close(fd)
 
 
-def failover_ms(ttl_ms: int) -> float:
-    """Milliseconds from a holder's SIGKILL until another process holds the lock (the TTL path)."""
+def failover_ms(ttl_ms: int, detect_dead_holders: bool) -> float:
+    """Milliseconds from a holder's SIGKILL until another process holds the lock.
+
+    With ``detect_dead_holders`` the waiter sees the holder's process is gone;
+    without it, it waits for the TTL.
+    """
     folder = tempfile.mkdtemp(prefix="lockspec-bench-")
     try:
         ready = _FORK.Event()
@@ -239,7 +243,9 @@ def failover_ms(ttl_ms: int) -> float:
         holder.start()
         ready.wait(30)
         backoff = lockspec.Backoff(base_ms=1, factor=2, cap_ms=8, jitter=0.5)
-        waiter = lockspec.Coordinator(folder, instance_id="waiter", backoff=backoff)
+        waiter = lockspec.Coordinator(
+            folder, instance_id="waiter", backoff=backoff, detect_dead_holders=detect_dead_holders
+        )
         assert holder.pid is not None
         os.kill(holder.pid, signal.SIGKILL)
         killed = time.perf_counter()
