@@ -111,7 +111,7 @@ def conduct(
                     killed += 1
                 running.remove(process)
                 stop(process)
-                if "inside" in said and seconds_left() > 0.5:
+                if "inside" in said and seconds_left() > 0:
                     running.append(new_worker())
     finally:
         for process in running:
