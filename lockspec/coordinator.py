@@ -199,9 +199,11 @@ class Coordinator:
         return renewed
 
     def cleanup_expired_locks(self) -> list[str]:
-        """Remove every expired or unreadable lease; return their resources.
+        """Remove every expired, abandoned or unreadable lease; return their resources.
 
-        Valid leases are never touched, and an entry that changed after it was
+        Expired counts once the clock skew margin has passed too; abandoned
+        means its holder process provably no longer runs (unless
+        ``detect_dead_holders`` is off). Valid leases are never touched, and an entry that changed after it was
         looked at (a new holder took it over) is left alone. Unreadable files
         are moved aside for inspection. A hashed entry whose file is unreadable
         is reported by its file name, the only name it has.
