@@ -189,30 +189,32 @@ class World:
         """Every file in the lock directory but the guard files, with its bytes (None for links and FIFOs).
 
         Folders show only through the files they hold: lockspec makes its
-        bookkeeping folders when it first needs them.
+        bookkeeping folders when it first needs them. Guard files hold fencing
+        counters, which a failed acquisition may have moved on.
         """
-        found: dict[str, bytes | None] = {}
-        for path in sorted(self.lock_dir.rglob("*")):
-            if path.name.startswith("guard-") or (path.is_dir() and not path.is_symlink()):
-                continue  # guard files hold fencing counters, which a failed acquisition may have moved on
-            regular = path.is_file() and not path.is_symlink()
-            found[str(path.relative_to(self.lock_dir))] = path.read_bytes() if regular else None
-        return found
+        return _snapshot(
+            self.lock_dir, lambda path: path.name.startswith("guard-") or (path.is_dir() and not path.is_symlink())
+        )
 
     def outside(self) -> dict[str, bytes | None]:
         """Everything in the scenario's folder outside the lock directory (None for folders and links)."""
-        found: dict[str, bytes | None] = {}
-        for path in sorted(self.lock_dir.parent.rglob("*")):
-            if path == self.lock_dir or self.lock_dir in path.parents:
-                continue
-            regular = path.is_file() and not path.is_symlink()
-            found[str(path.relative_to(self.lock_dir.parent))] = path.read_bytes() if regular else None
-        return found
+        return _snapshot(self.lock_dir.parent, lambda path: path == self.lock_dir or self.lock_dir in path.parents)
 
     def close(self) -> None:
         for name in list(self.instances):
             self.stop(name)
         shutil.rmtree(self.lock_dir.parent, ignore_errors=False)
+
+
+def _snapshot(root: Path, leave_out: Callable[[Path], bool]) -> dict[str, bytes | None]:
+    """Every entry below ``root`` but those left out, with the bytes of regular files (None for the rest)."""
+    found: dict[str, bytes | None] = {}
+    for path in sorted(root.rglob("*")):
+        if leave_out(path):
+            continue
+        regular = path.is_file() and not path.is_symlink()
+        found[str(path.relative_to(root))] = path.read_bytes() if regular else None
+    return found
 
 
 class _RecordingClock:
