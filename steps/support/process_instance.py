@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from lockspec import Backoff, Lock
+from lockspec.coordinator import DEFAULT_TIMEOUT_MS, DEFAULT_TTL_MS
 from steps.support.frames import read_frame, write_frame
 from steps.support.processes import BOUND_S, Process, start, stop
 
@@ -58,16 +59,18 @@ class ProcessInstance:
         self._send(settings)
         self.instance_id: str = self._receive()
 
-    def try_acquire_lock(self, resource: str, ttl_ms: float = 30_000, max_retries: int = 0) -> Lock | None:
+    def try_acquire_lock(self, resource: str, ttl_ms: float = DEFAULT_TTL_MS, max_retries: int = 0) -> Lock | None:
         result: Lock | None = self._call("try_acquire_lock", resource, ttl_ms=ttl_ms, max_retries=max_retries)
         return result
 
-    def acquire(self, resource: str, ttl_ms: float = 30_000, timeout_ms: float = 5_000) -> Lock:
+    def acquire(self, resource: str, ttl_ms: float = DEFAULT_TTL_MS, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> Lock:
         result: Lock = self._call("acquire", resource, ttl_ms=ttl_ms, timeout_ms=timeout_ms)
         return result
 
     @contextmanager
-    def lock(self, resource: str, ttl_ms: float = 30_000, timeout_ms: float = 5_000) -> Iterator[Lock]:
+    def lock(
+        self, resource: str, ttl_ms: float = DEFAULT_TTL_MS, timeout_ms: float = DEFAULT_TIMEOUT_MS
+    ) -> Iterator[Lock]:
         lease = self.acquire(resource, ttl_ms, timeout_ms)
         try:
             yield lease
