@@ -216,6 +216,8 @@ def _at_scale(operation: str, leases: int, kind: str, traced: bool) -> float:
 
 def _fill(folder: str, leases: int, kind: str) -> None:
     now = time.time_ns() // 1_000_000
+    # Expired leases expired a minute ago, after a 10-minute TTL: still well-formed leases,
+    # which cleanup must read and judge, not unreadable files it merely moves aside.
     expires = now - 60_000 if kind == "expired" else now + 600_000
     for number in range(leases):
         name = f"resource-{number}"
@@ -223,7 +225,7 @@ def _fill(folder: str, leases: int, kind: str) -> None:
         if kind == "1% corrupted" and number % 100 == 0:
             data = b"INVALID{JSON"
         else:
-            data = encode_lease(Lock(name, os.urandom(16).hex(), "A", now - 1000, expires, number + 1, 600_000))
+            data = encode_lease(Lock(name, os.urandom(16).hex(), "A", expires - 600_000, expires, number + 1, 600_000))
         # os.open, not open(): on this machine io.open costs half a millisecond a file.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
         os.write(fd, data)
