@@ -3,9 +3,11 @@
 A file store must re-read a lease and act on it without any other instance
 acting in between. Each lease file name is hashed onto one of ``STRIPES``
 guard files in ``<lock_dir>/.lockspec/``; holding a guard is an exclusive
-``flock`` on it (via filelock's descriptor API) plus a ``threading.Lock``,
-because a ``flock`` belongs to an open file description and does not exclude
-threads that share one. The number of guard files is bounded whatever the
+``flock`` on it plus a ``threading.Lock``, because a ``flock`` belongs to an
+open file description and does not exclude threads that share one. The
+``flock`` blocks in the kernel, which wakes a waiter as soon as the guard is
+let go; polling (filelock's descriptor API) would add a sleep to every
+contended guard, and so to the holder's release while contenders look. The number of guard files is bounded whatever the
 number of resources ever used, and they are invisible to lease cleanup.
 
 The first bytes of each guard file hold a counter, the highest fencing token
@@ -21,32 +23,53 @@ resumes or dies.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
+import weakref
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-
-from filelock import lock_descriptor, unlock_descriptor
 
 from lockspec.errors import LockStorageError
 from lockspec.permissions import Permissions
 
 STRIPES = 256
 _COUNTER_BYTES = 20
-#: How long a contended guard waits between tries: guards are held for
-#: microseconds, so a short real-time poll is cheaper than a kernel round trip
-#: scheduled by a backoff.
-_POLL_SECONDS = 0.0002
 
 
 class GuardedStripe:
-    """An open, locked guard file: read and advance its fencing counter."""
+    """The guard of one stripe as a context manager; entered, it advances the stripe's fencing counter.
 
-    def __init__(self, fd: int, path: str) -> None:
-        self._fd = fd
-        self.path = path
+    A class rather than a generator-based context manager: the guard is taken
+    twice per acquire/release cycle, where a generator's frames cost as much as
+    the ``flock`` calls themselves.
+    """
+
+    def __init__(self, guards: Guards, stripe: int) -> None:
+        self._guards = guards
+        self._stripe = stripe
+        self.path = guards.paths[stripe]
+        self._fd = -1
+
+    def __enter__(self) -> GuardedStripe:
+        thread_lock = self._guards.thread_locks[self._stripe]
+        thread_lock.acquire()
+        try:
+            self._fd = self._guards.descriptor(self._stripe)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except OSError as error:
+            thread_lock.release()
+            raise LockStorageError("lock guard file", self.path, error) from error
+        except BaseException:
+            thread_lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._guards.thread_locks[self._stripe].release()
 
     def next_token(self, at_least: int) -> int:
         """Issue a token above both the stripe's counter and ``at_least``."""
@@ -67,67 +90,56 @@ class Guards:
         self._folder = folder
         self._permissions = permissions
         self._mutex = threading.Lock()
-        self._pid = os.getpid()
         self._fds: dict[int, int] = {}
-        self._thread_locks = [threading.Lock() for _ in range(STRIPES)]
-        self._paths = [f"{folder}/guard-{stripe:02x}" for stripe in range(STRIPES)]
+        self.thread_locks = [threading.Lock() for _ in range(STRIPES)]
+        self.paths = [f"{folder}/guard-{stripe:02x}" for stripe in range(STRIPES)]
+        _IN_THIS_PROCESS.add(self)
 
-    def path_of(self, file_name: str) -> str:
-        """The guard file protecting ``file_name``."""
-        return self._paths[self._stripe(file_name)]
+    def hold(self, file_name: str) -> GuardedStripe:
+        """The guard of ``file_name``, held for the duration of a ``with`` block.
 
-    @contextmanager
-    def hold(self, file_name: str) -> Iterator[GuardedStripe]:
-        """Hold the guard of ``file_name`` for the duration of the block.
-
-        Raises ``LockStorageError`` if the guard file cannot be opened or locked.
+        Entering raises ``LockStorageError`` if the guard file cannot be opened or locked.
         """
-        stripe = self._stripe(file_name)
-        path = self._paths[stripe]
-        self._forget_parent_after_fork()
-        with self._thread_locks[stripe]:
-            try:
-                fd = self._descriptor(stripe, path)
-                lock_descriptor(fd, blocking=True, poll_interval=_POLL_SECONDS)
-            except OSError as error:
-                raise LockStorageError("lock guard file", path, error) from error
-            try:
-                yield GuardedStripe(fd, path)
-            finally:
-                unlock_descriptor(fd)
+        return GuardedStripe(self, self._stripe(file_name))
 
     def close(self) -> None:
         """Close the guard files this store opened (in this process)."""
         with self._mutex:
-            if self._pid == os.getpid():
-                for fd in self._fds.values():
-                    os.close(fd)
+            for fd in self._fds.values():
+                os.close(fd)
             self._fds.clear()
 
-    @staticmethod
-    def _stripe(file_name: str) -> int:
-        return zlib.crc32(file_name.encode("utf-8")) % STRIPES
-
-    def _forget_parent_after_fork(self) -> None:
-        # A forked child shares its parent's open file descriptions, and so its
-        # flocks; its copies of the thread locks may be held by parent threads
-        # that do not exist in the child. It needs guards of its own.
-        with self._mutex:
-            if self._pid != os.getpid():
-                self._pid = os.getpid()
-                self._fds = {}
-                self._thread_locks = [threading.Lock() for _ in range(STRIPES)]
-
-    def _descriptor(self, stripe: int, path: str) -> int:
+    def descriptor(self, stripe: int) -> int:
+        """The open guard file of ``stripe``, opened (and created if missing) on first use."""
+        fd = self._fds.get(stripe)
+        if fd is not None:
+            return fd
         with self._mutex:
             fd = self._fds.get(stripe)
             if fd is None:
                 # Never parents=True: a vanished lock directory (an unmounted
                 # share) must be an error, not silently recreated elsewhere.
                 self._make_folder()
-                fd = self._open(path)
+                fd = self._open(self.paths[stripe])
                 self._fds[stripe] = fd
             return fd
+
+    def forget_parent(self) -> None:
+        """In a forked child: drop the parent's guard files and thread locks.
+
+        The child shares its parent's open file descriptions, and so its
+        flocks; its copies of the thread locks may be held by parent threads
+        that do not exist in the child. It needs guards of its own. The
+        descriptors stay open (closing them would not release anything the
+        parent holds, and they are closed on exec).
+        """
+        self._mutex = threading.Lock()
+        self._fds = {}
+        self.thread_locks = [threading.Lock() for _ in range(STRIPES)]
+
+    @staticmethod
+    def _stripe(file_name: str) -> int:
+        return zlib.crc32(file_name.encode("utf-8")) % STRIPES
 
     def _make_folder(self) -> None:
         try:
@@ -147,3 +159,15 @@ class Guards:
             return os.open(path, flags)
         os.fchmod(fd, self._permissions.file_mode)
         return fd
+
+
+#: Every ``Guards`` of this process, so that a forked child can drop its parent's.
+_IN_THIS_PROCESS: weakref.WeakSet[Guards] = weakref.WeakSet()
+
+
+def _forget_parents_guards() -> None:
+    for guards in list(_IN_THIS_PROCESS):
+        guards.forget_parent()
+
+
+os.register_at_fork(after_in_child=_forget_parents_guards)
