@@ -1,9 +1,10 @@
 """The coordinator: lease policy on top of a ``LeaseStore``.
 
-Algorithm, per acquisition attempt: observe the resource's entry; if it holds
-a lease that has not expired on *this* instance's clock, the attempt fails
+Algorithm, per acquisition attempt: claim the resource if it has no entry
+(one step in the store); otherwise judge the entry found: if it holds a lease
+that has not expired on *this* instance's clock, the attempt fails
 (contention); otherwise claim the entry with a compare-and-set against exactly
-what was observed. An expired or unreadable entry is thereby taken over, and
+what was found. An expired or unreadable entry is thereby taken over, and
 a claim that lost a race to another instance changes nothing. Between
 attempts the coordinator waits on its clock following its ``Backoff``.
 
@@ -168,8 +169,7 @@ class Coordinator:
         if lock.owner != self.instance_id:
             logger.info("%s: refused to release %r (token %d), held by %r", *self._who(lock), lock.owner)
             return False
-        seen = self.store.observe(lock.resource)
-        if seen.lease is None or seen.lease.lock_id != lock.lock_id or not self.store.remove(seen):
+        if not self.store.release(lock):
             logger.info("%s: lease on %r (token %d) is no longer ours; nothing released", *self._who(lock))
             return False
         logger.info("%s: released %r (token %d)", *self._who(lock))
@@ -255,18 +255,7 @@ class Coordinator:
         return seen.lease
 
     def _attempt(self, resource: str, ttl: int) -> tuple[Lock | None, Observation]:
-        seen = self.store.observe(resource)
         now = self.clock.now_ms()
-        if seen.lease is not None and not self._abandoned(seen.lease, now):
-            logger.debug(
-                "%s: %r is held by %r (token %d) for %d ms more",
-                self.instance_id,
-                resource,
-                seen.lease.owner,
-                seen.lease.fencing_token,
-                seen.lease.expires_at_ms - now,
-            )
-            return None, seen
         draft = Lock(
             resource,
             os.urandom(16).hex(),
@@ -279,6 +268,20 @@ class Coordinator:
             pid=os.getpid(),
             process=process_identity(),
         )
+        lease, seen = self.store.claim_if_absent(draft)
+        if lease is not None:
+            logger.info("%s: acquired %r (token %d)", *self._who(lease))
+            return lease, seen
+        if seen.lease is not None and not self._abandoned(seen.lease, now):
+            logger.debug(
+                "%s: %r is held by %r (token %d) for %d ms more",
+                self.instance_id,
+                resource,
+                seen.lease.owner,
+                seen.lease.fencing_token,
+                seen.lease.expires_at_ms - now,
+            )
+            return None, seen
         lease = self.store.claim(seen, draft)
         if lease is None:
             logger.debug("%s: %r changed while we looked; another instance got there first", self.instance_id, resource)

@@ -14,8 +14,10 @@ its fencing counters are then lost, but a new token still exceeds the token
 of the lease it replaces.
 
 Why it is race-free: a lease file is only ever created, replaced or removed
-while its guard is held, after re-reading it and checking that it is still
-exactly the file the caller observed (same inode, same bytes). A lease is
+while its guard is held, after reading it under the guard: it is created only
+where there is none, and replaced or removed only if it is still exactly the
+file the caller observed (same inode, same bytes), or on release, if it still
+records the caller's acquisition. A lease is
 written aside and moved into place with ``os.replace``, so a reader sees the
 previous file or the complete new one, never a partial one; an empty or
 half-written file at a lease path is therefore never a peer's claim in
@@ -85,6 +87,17 @@ class FileLeaseStore:
             if not seen.is_absent:
                 yield seen
 
+    def claim_if_absent(self, draft: Lock) -> tuple[Lock | None, Observation]:
+        key = lease_file_name(draft.resource)
+        with self._guards.hold(key) as stripe:
+            stored = self._read(key)
+            if stored is None:
+                lease = draft.with_token(stripe.next_token(0))
+                self._write(self._path(key), encode_lease(lease))
+                return lease, Observation(key, draft.resource, None, None, None)
+        # Judged after the guard is let go: a refused contender must not hold up the holder.
+        return None, self._judge(key, draft.resource, stored)
+
     def claim(self, seen: Observation, draft: Lock) -> Lock | None:
         with self._guards.hold(seen.key) as stripe:
             if not self._unchanged(seen):
@@ -110,11 +123,21 @@ class FileLeaseStore:
             if seen.problem is not None:
                 self._set_aside(seen)
             else:
-                path = self._path(seen.key)
-                try:
-                    self._files.delete(path)
-                except OSError as error:
-                    raise LockStorageError("remove lease file", path, error) from error
+                self._delete(self._path(seen.key))
+            return True
+
+    def release(self, lease: Lock) -> bool:
+        key = lease_file_name(lease.resource)
+        # The bytes the lease was written with: equal bytes are that very lease,
+        # without decoding the file inside the guard.
+        written = encode_lease(lease)
+        with self._guards.hold(key):
+            stored = self._read(key)
+            if stored is None or stored.kind != "file":
+                return False
+            if stored.data != written and not _records(stored.data, lease.lock_id):
+                return False
+            self._delete(self._path(key))
             return True
 
     def close(self) -> None:
@@ -140,7 +163,10 @@ class FileLeaseStore:
         return _version(self._read(seen.key)) == seen.version
 
     def _observe(self, key: str, resource: str | None) -> Observation:
-        stored = self._read(key)
+        return self._judge(key, resource, self._read(key))
+
+    def _judge(self, key: str, resource: str | None, stored: StoredFile | None) -> Observation:
+        """The observation of what was read at ``key``: absent, a lease, or unreadable and why."""
         if stored is None:
             return Observation(key, resource, None, None, None)
         version = _version(stored)
@@ -155,6 +181,12 @@ class FileLeaseStore:
         if lease_file_name(lease.resource) != key:
             return Observation(key, resource, None, f"it names another resource, {lease.resource!r}", version)
         return Observation(key, lease.resource, lease, None, version)
+
+    def _delete(self, path: str) -> None:
+        try:
+            self._files.delete(path)
+        except OSError as error:
+            raise LockStorageError("remove lease file", path, error) from error
 
     def _write(self, path: str, data: bytes) -> None:
         pending = f"{self._bookkeeping}/pending-{os.urandom(16).hex()}.tmp"
@@ -176,6 +208,14 @@ class FileLeaseStore:
         except OSError as error:
             raise LockStorageError("move aside unreadable lease file", path, error) from error
         logger.warning("moved unreadable lease file %s aside to %s: %s", path, target, seen.problem)
+
+
+def _records(data: bytes, lock_id: str) -> bool:
+    """Whether ``data`` is a lease of acquisition ``lock_id`` (renewed, say, so its bytes differ)."""
+    try:
+        return decode_lease(data).lock_id == lock_id
+    except UnreadableLease:
+        return False
 
 
 def _version(stored: StoredFile | None) -> Hashable:

@@ -55,6 +55,16 @@ class LeaseStore(Protocol):
         """Every entry present, readable or not, for cleanup and inspection."""
         ...
 
+    def claim_if_absent(self, draft: Lock) -> tuple[Lock | None, Observation]:
+        """Store ``draft`` with a fresh fencing token if its resource has no entry.
+
+        The common, uncontended acquisition in one step (Redis ``SET NX``).
+        Returns the stored lease and the absent entry it replaced, or ``None``
+        and the entry that is in the way, unchanged, for the coordinator to
+        judge and perhaps ``claim``.
+        """
+        ...
+
     def claim(self, seen: Observation, draft: Lock) -> Lock | None:
         """Store ``draft`` with a fresh fencing token if the entry is still ``seen``.
 
@@ -71,6 +81,15 @@ class LeaseStore(Protocol):
 
     def remove(self, seen: Observation) -> bool:
         """Delete the entry ``seen`` (setting it aside if it was unreadable)."""
+        ...
+
+    def release(self, lease: Lock) -> bool:
+        """Delete ``lease``'s entry if it still records that acquisition (the same lock id).
+
+        Returns ``False``, changing nothing, when the entry is absent,
+        unreadable or another acquisition's: ownership is judged where the
+        lease is kept, in one step, as Redis's compare-and-delete script does.
+        """
         ...
 
     def close(self) -> None:

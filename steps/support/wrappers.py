@@ -27,7 +27,7 @@ def os_error(message: str) -> OSError:
 
 
 class WatchedStore:
-    """A ``LeaseStore`` that counts observations and can act right after one."""
+    """A ``LeaseStore`` that counts observations (looks at an entry) and can act right after one."""
 
     def __init__(self, inner: FileLeaseStore) -> None:
         self.inner = inner
@@ -48,6 +48,11 @@ class WatchedStore:
         self._observed()
         return iter(seen)
 
+    def claim_if_absent(self, draft: Lock) -> tuple[Lock | None, Observation]:
+        outcome = self.inner.claim_if_absent(draft)
+        self._observed()
+        return outcome
+
     def claim(self, seen: Observation, draft: Lock) -> Lock | None:
         return self.inner.claim(seen, draft)
 
@@ -56,6 +61,9 @@ class WatchedStore:
 
     def remove(self, seen: Observation) -> bool:
         return self.inner.remove(seen)
+
+    def release(self, lease: Lock) -> bool:
+        return self.inner.release(lease)
 
     def close(self) -> None:
         self.inner.close()
