@@ -39,7 +39,7 @@ from lockspec.errors import LockStorageError
 from lockspec.filesystem import FileSystem, StoredFile
 from lockspec.guards import Guards
 from lockspec.lease import Lock, UnreadableLease, decode_lease, encode_lease
-from lockspec.naming import is_lease_file_name, lease_file_name, resource_of_file_name
+from lockspec.naming import is_hashed_lease_file_name, lease_file_name, resource_of_file_name
 from lockspec.permissions import PRIVATE, Permissions
 from lockspec.store import Observation
 
@@ -79,11 +79,14 @@ class FileLeaseStore:
 
     def observe_all(self) -> Iterator[Observation]:
         try:
-            names = sorted(entry.name for entry in os.scandir(self.lock_dir) if is_lease_file_name(entry.name))
+            names = sorted(os.listdir(self.lock_dir))
         except OSError as error:
             raise LockStorageError("list lock directory", self.lock_dir, error) from error
         for name in names:
-            seen = self._observe(name, resource_of_file_name(name))
+            resource = resource_of_file_name(name)
+            if resource is None and not is_hashed_lease_file_name(name):
+                continue
+            seen = self._observe(name, resource)
             if not seen.is_absent:
                 yield seen
 
@@ -178,7 +181,9 @@ class FileLeaseStore:
             lease = decode_lease(stored.data)
         except UnreadableLease as problem:
             return Observation(key, resource, None, str(problem), version)
-        if lease_file_name(lease.resource) != key:
+        # A name that tells its resource must tell this lease's; a hashed one must be its hash.
+        belongs_here = lease.resource == resource if resource is not None else lease_file_name(lease.resource) == key
+        if not belongs_here:
             return Observation(key, resource, None, f"it names another resource, {lease.resource!r}", version)
         return Observation(key, lease.resource, lease, None, version)
 

@@ -41,14 +41,14 @@ def lease_file_name(resource: str) -> str:
     return "~" + hashlib.sha256(resource.encode("utf-8")).hexdigest() + LEASE_SUFFIX
 
 
-def is_lease_file_name(file_name: str) -> bool:
-    """Whether lockspec could have written a lease file of this name.
+def is_hashed_lease_file_name(file_name: str) -> bool:
+    """Whether ``file_name`` is a lease file name of the hashed form, which does not tell its resource.
 
-    Files of any other name in the lock directory are not ours to judge and
-    are left alone.
+    A name is a lease file name if it is hashed or ``resource_of_file_name``
+    finds its resource. Files of any other name in the lock directory are not
+    ours to judge and are left alone.
     """
-    hashed = file_name.endswith(LEASE_SUFFIX) and _HASHED.fullmatch(file_name.removesuffix(LEASE_SUFFIX))
-    return bool(hashed) or resource_of_file_name(file_name) is not None
+    return file_name.endswith(LEASE_SUFFIX) and _HASHED.fullmatch(file_name[: -len(LEASE_SUFFIX)]) is not None
 
 
 def resource_of_file_name(file_name: str) -> str | None:
