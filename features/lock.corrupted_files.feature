@@ -58,6 +58,12 @@ Feature: An unreadable lease file never blocks a resource
     Then instance A gets the lock on "resource-1"
     And the unreadable file was kept aside, 1024 KiB long
 
+  Scenario: A lease file nested too deep to parse is unreadable, not a crash
+    Given the file "resource-1.lock" in the lock directory holds JSON nested 5120 levels deep
+    When instance A tries to acquire "resource-1"
+    Then instance A gets the lock on "resource-1"
+    And the unreadable file was kept aside, 10 KiB long
+
   Scenario Outline: Something other than a regular file at a lease path is set aside, never followed
     Given the lease path of "resource-1" is <thing>
     When instance A tries to acquire "resource-1"

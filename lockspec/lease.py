@@ -80,6 +80,7 @@ _FIELD_TYPES: dict[str, type] = {
 }
 _OPTIONAL_FIELD_TYPES: dict[str, type] = {"host": str, "pid": int, "process": str}
 _LEASE_FIELD_TYPES = (*_FIELD_TYPES.values(), *_OPTIONAL_FIELD_TYPES.values())
+_scan_json: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once
 #: A JSON string literal, as ``json.dumps(..., ensure_ascii=False)`` writes it.
 _quoted: Callable[[str], str] = json.encoder.encode_basestring
 
@@ -102,9 +103,12 @@ def decode_lease(data: bytes) -> Lock:
     if not data:
         raise UnreadableLease("the file is empty")
     try:
-        document: Any = json.loads(data.decode("utf-8"))
+        document = _json_value(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
         raise UnreadableLease(f"not JSON: {error}") from None
+    except RecursionError:
+        # Python's JSON parser recurses once per nesting level: a small file can exhaust the stack.
+        raise UnreadableLease("not JSON: nested too deep to parse") from None
     if not isinstance(document, dict):
         raise UnreadableLease(f"expected a JSON object, found {type(document).__name__}")
     if document.get("format") != LEASE_FORMAT:
@@ -121,6 +125,21 @@ def decode_lease(data: bytes) -> Lock:
     if lease.pid < 0:
         raise UnreadableLease("pid must not be negative")
     return lease
+
+
+def _json_value(text: str) -> Any:
+    """``json.loads(text)``, going straight to the (C) scanner when the text is one value and nothing else.
+
+    ``json.loads`` wraps the same scanner in two Python layers and two
+    whitespace matches, which cost as much as the parse of a lease file. Any
+    other text (surrounding whitespace, trailing data, an error) goes through
+    ``json.loads`` itself, for its exact rules and messages.
+    """
+    try:
+        value, end = _scan_json(text, 0)
+    except StopIteration:
+        end = -1
+    return value if end == len(text) else json.loads(text)
 
 
 def _well_typed_lease(document: dict[str, Any]) -> Lock:

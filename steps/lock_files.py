@@ -40,6 +40,12 @@ def plant_garbage(context: Context, file_name: str, size: int) -> None:
     (context.world.lock_dir / file_name).write_bytes(b"\xff" * size * 1024)
 
 
+@given('the file "{file_name}" in the lock directory holds JSON nested {depth:d} levels deep')
+def plant_nested_json(context: Context, file_name: str, depth: int) -> None:
+    context.world.file_store()
+    (context.world.lock_dir / file_name).write_bytes(b"[" * depth + b"]" * depth)
+
+
 @given("the lock directory was removed underneath the instances")
 def remove_lock_dir(context: Context) -> None:
     shutil.rmtree(context.world.lock_dir)
