@@ -80,7 +80,8 @@ _FIELD_TYPES: dict[str, type] = {
 }
 _OPTIONAL_FIELD_TYPES: dict[str, type] = {"host": str, "pid": int, "process": str}
 _LEASE_FIELD_TYPES = (*_FIELD_TYPES.values(), *_OPTIONAL_FIELD_TYPES.values())
-_scan_json: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once
+#: The scanner ``json.loads`` uses: set on each decoder at runtime, unknown to the type stubs.
+_scan_json: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 #: A JSON string literal, as ``json.dumps(..., ensure_ascii=False)`` writes it.
 _quoted: Callable[[str], str] = json.encoder.encode_basestring
 
