@@ -4,10 +4,15 @@ Every library is given the same polling granularity where it has one (1 ms,
 backing off to 8 ms where it backs off), so that contended throughput compares
 the locks, not their default sleep intervals. lockspec gets the equivalent
 Backoff (1 ms doubling to 8 ms, half jitter).
+
+Each library is used as its documentation shows: one lock object per lock
+file for the others, one ``Coordinator`` per process (an instance) for all of
+lockspec's resources.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,9 +37,15 @@ class Handle:
     release: Callable[[], object]
 
 
-def _lockspec(folder: str, name: str) -> Handle:
+@functools.cache
+def _coordinator(folder: str, pid: int) -> lockspec.Coordinator:
+    """One coordinator per process and lock directory: an instance serves all its resources."""
     backoff = lockspec.Backoff(base_ms=POLL_S * 1000, factor=2, cap_ms=MAX_POLL_S * 1000, jitter=0.5)
-    coordinator = lockspec.Coordinator(folder, backoff=backoff)
+    return lockspec.Coordinator(folder, backoff=backoff)
+
+
+def _lockspec(folder: str, name: str) -> Handle:
+    coordinator = _coordinator(folder, os.getpid())
     held: list[lockspec.Lock] = []
 
     def acquire() -> None:
