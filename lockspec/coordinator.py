@@ -208,21 +208,25 @@ class Coordinator:
         are moved aside for inspection. A hashed entry whose file is unreadable
         is reported by its file name, the only name it has.
         """
-        return [entry.resource for entry in self.cleanup()]
+        return [entry.resource for entry in self._clean_up(dry_run=False)]
 
     def cleanup(self, dry_run: bool = False) -> list[LeaseStatus]:
         """Like ``cleanup_expired_locks``, but say why each lease went (or would go)."""
-        removed: list[LeaseStatus] = []
+        return list(self._clean_up(dry_run))
+
+    def _clean_up(self, dry_run: bool) -> Iterator[LeaseStatus]:
+        """The entries removed (or, dry, to remove), one at a time: a caller that keeps only names keeps little."""
         for seen in self.store.observe_all():
             now = self.clock.now_ms()
             if seen.lease is not None and not self._abandoned(seen.lease, now):
                 continue
             entry = inspect(seen, now, self._host)
-            if dry_run or self.store.remove(seen):
-                if not dry_run:
+            if dry_run:
+                yield entry
+            elif self.store.remove(seen):
+                if logger.isEnabledFor(logging.INFO):  # describing costs more than removing, unlogged
                     logger.info("%s: cleaned up %r: %s", self.instance_id, entry.resource, entry.describe())
-                removed.append(entry)
-        return removed
+                yield entry
 
     def status(self) -> list[LeaseStatus]:
         """Every entry of the lock directory (or store) with its state, by resource name."""
