@@ -17,9 +17,11 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import matplotlib
 
@@ -32,6 +34,8 @@ matplotlib.use("Agg")
 from matplotlib import pyplot
 
 RESULTS = Path(__file__).parent / "results"
+Case = TypeVar("Case")
+Result = TypeVar("Result")
 COUNTS = (2, 4, 8, 16)
 
 
@@ -72,8 +76,9 @@ def main() -> int:
 def _uncontended(plan: Plan) -> list[str]:
     lines = _section("Uncontended acquire+release (microseconds per operation; lower is better)")
     operations = int(2000 * plan.scale)
-    runs = {peer: _repeat(plan, lambda peer=peer: workloads.uncontended_us(peer, operations)) for peer in PEERS}
-    runs["floor: the bare system calls of a lease cycle"] = _repeat(plan, lambda: workloads.floor_us(operations * 2))
+    measures = {peer: partial(workloads.uncontended_us, peer, operations) for peer in PEERS}
+    measures["floor: the bare system calls of a lease cycle"] = partial(workloads.floor_us, operations * 2)
+    runs = _interleaved(plan, measures)
     ours = statistics.median(runs["lockspec"])
     lines += ["| lock | median us | spread (min-max) | x lockspec |", "| --- | ---: | --- | ---: |"]
     for peer, values in sorted(runs.items(), key=lambda item: statistics.median(item[1])):
@@ -85,10 +90,11 @@ def _uncontended(plan: Plan) -> list[str]:
 def _contended(plan: Plan) -> list[str]:
     lines = _section("Contended throughput: N processes, one lock, read-increment-write of a shared counter")
     seconds = 0.4 * plan.scale
-    runs = {
-        peer: {n: [workloads.contended(peer, n, seconds) for _ in range(plan.repetitions)] for n in COUNTS}
-        for peer in PEERS
-    }
+    by_case = _interleaved(
+        plan,
+        {(peer, n): partial(workloads.contended, peer, n, seconds) for peer in PEERS for n in COUNTS},
+    )
+    runs = {peer: {n: by_case[peer, n] for n in COUNTS} for peer in PEERS}
     rates = {peer: {n: statistics.median(r.sections_per_s for r in by[n]) for n in COUNTS} for peer, by in runs.items()}
     lines += [
         "Critical sections per second (median); fairness at 8 processes (median).",
@@ -119,7 +125,7 @@ def _contended(plan: Plan) -> list[str]:
 def _many_resources(plan: Plan) -> list[str]:
     lines = _section("Many resources: 8 processes on 1,000 distinct resources (operations per second)")
     seconds = 0.4 * plan.scale
-    runs = {peer: _repeat(plan, lambda peer=peer: workloads.many_resources(peer, 8, 1000, seconds)) for peer in PEERS}
+    runs = _interleaved(plan, {peer: partial(workloads.many_resources, peer, 8, 1000, seconds) for peer in PEERS})
     ours = statistics.median(runs["lockspec"])
     lines += ["| lock | median ops/s | spread | lockspec / lock |", "| --- | ---: | --- | ---: |"]
     for peer, values in runs.items():
@@ -158,14 +164,26 @@ def _at_scale(plan: Plan) -> list[str]:
 def _failover(plan: Plan) -> list[str]:
     lines = _section("Failover: a holder killed with SIGKILL, until another process holds the lock")
     lines += ["| path | TTL | median ms | spread |", "| --- | ---: | ---: | --- |"]
-    for path, ttl, detect in (("dead same-host holder detected", 30_000, True), ("TTL fallback", 200, False)):
-        values = _repeat(plan, lambda ttl=ttl, detect=detect: workloads.failover_ms(ttl, detect))
+    paths = {"dead same-host holder detected": (30_000, True), "TTL fallback": (200, False)}
+    measures = {path: partial(workloads.failover_ms, ttl, detect) for path, (ttl, detect) in paths.items()}
+    for path, values in _interleaved(plan, measures).items():
+        ttl = paths[path][0]
         lines.append(f"| {path} | {ttl} ms | {statistics.median(values):.1f} | {_spread(values, '{:.1f}')} |")
     return [*lines, ""]
 
 
-def _repeat(plan: Plan, measure: Callable[[], float]) -> list[float]:
-    return [measure() for _ in range(plan.repetitions)]
+def _interleaved(plan: Plan, measures: Mapping[Case, Callable[[], Result]]) -> dict[Case, list[Result]]:
+    """Each measure repeated, one repetition of every measure after another.
+
+    Round by round rather than measure by measure, so that a slow spell of the
+    machine (this is a shared virtual machine) falls on every lock alike
+    instead of on whichever was being measured then.
+    """
+    runs: dict[Case, list[Result]] = {case: [] for case in measures}
+    for _ in range(plan.repetitions):
+        for case, measure in measures.items():
+            runs[case].append(measure())
+    return runs
 
 
 def _spread(values: list[float], form: str = "{:.1f}") -> str:

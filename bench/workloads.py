@@ -201,7 +201,7 @@ def at_scale_peak_kib(operation: str, leases: int, kind: str) -> float:
 def _at_scale(operation: str, leases: int, kind: str, traced: bool) -> float:
     folder = tempfile.mkdtemp(prefix="lockspec-bench-")
     try:
-        _fill(folder, leases, kind)
+        fill(folder, leases, kind)
         call = "c.status()" if operation == "status" else "c.cleanup_expired_locks()"
         script = "import sys, time, tracemalloc, lockspec\nc = lockspec.Coordinator(sys.argv[1])\n" + (
             f"tracemalloc.start()\n{call}\nprint(tracemalloc.get_traced_memory()[1] / 1024)\n"
@@ -214,7 +214,8 @@ def _at_scale(operation: str, leases: int, kind: str, traced: bool) -> float:
         shutil.rmtree(folder)
 
 
-def _fill(folder: str, leases: int, kind: str) -> None:
+def fill(folder: str, leases: int, kind: str) -> None:
+    """Write ``leases`` lease files into ``folder``: all "valid", all "expired", or "1% corrupted"."""
     now = time.time_ns() // 1_000_000
     # Expired leases expired a minute ago, after a 10-minute TTL: still well-formed leases,
     # which cleanup must read and judge, not unreadable files it merely moves aside.
