@@ -17,11 +17,10 @@ Why it is race-free: a lease file is only ever created, replaced or removed
 while its guard is held, after reading it under the guard: it is created only
 where there is none, and replaced or removed only if it is still exactly the
 file the caller observed (same inode, same bytes), or on release, if it still
-records the caller's acquisition. A lease is
-written aside and moved into place with ``os.replace``, so a reader sees the
-previous file or the complete new one, never a partial one; an empty or
-half-written file at a lease path is therefore never a peer's claim in
-progress and may be treated as garbage.
+records the caller's acquisition. A lease is written aside and moved into
+place with ``os.replace``, so a reader sees the previous file or the complete
+new one, never a partial one; an empty or half-written file at a lease path
+is therefore never a peer's claim in progress and may be treated as garbage.
 
 Assumes the lock directory is on a local file system with working ``flock``
 (or a network file system that implements it for every client).

@@ -7,8 +7,9 @@ guard files in ``<lock_dir>/.lockspec/``; holding a guard is an exclusive
 open file description and does not exclude threads that share one. The
 ``flock`` blocks in the kernel, which wakes a waiter as soon as the guard is
 let go; polling (filelock's descriptor API) would add a sleep to every
-contended guard, and so to the holder's release while contenders look. The number of guard files is bounded whatever the
-number of resources ever used, and they are invisible to lease cleanup.
+contended guard, and so to the holder's release while contenders look. The
+number of guard files is bounded whatever the number of resources ever used,
+and they are invisible to lease cleanup.
 
 The first bytes of each guard file hold a counter, the highest fencing token
 issued for any resource of that stripe. Tokens therefore strictly increase
@@ -38,7 +39,7 @@ _COUNTER_BYTES = 20
 
 
 class GuardedStripe:
-    """The guard of one stripe as a context manager; entered, it advances the stripe's fencing counter.
+    """The guard of one stripe, as a context manager; while it is held, ``next_token`` advances the counter.
 
     A class rather than a generator-based context manager: the guard is taken
     twice per acquire/release cycle, where a generator's frames cost as much as

@@ -1,12 +1,14 @@
 """The seam between the coordinator's policy and where leases are kept.
 
 The coordinator decides (is this lease expired? is it mine?); a ``LeaseStore``
-only keeps leases and offers compare-and-set operations on them. Every change
-takes the ``Observation`` it is based on and happens only if the stored entry is
-still exactly what was observed; otherwise it changes nothing and reports
-``False``/``None``. That single rule is what makes takeover, cleanup, renewal
-and release race-free: an instance can never delete or overwrite a lease that
-another instance wrote after it looked.
+only keeps leases and offers conditional changes on them. Every change happens
+only if its condition holds on the stored entry at that moment, and otherwise
+changes nothing and reports ``False``/``None``: a takeover, renewal or cleanup
+takes the ``Observation`` it is based on and needs the entry to be still
+exactly that; claiming a free resource needs it to have no entry; a release
+needs it to still record the releaser's acquisition. That rule is what makes
+acquisition, takeover, cleanup, renewal and release race-free: an instance can
+never delete or overwrite a lease that another instance wrote after it looked.
 
 The shape is the one every shared store offers (a file guarded by an OS lock,
 Redis ``WATCH``/``MULTI`` or a script, etcd transactions), so a second backend
