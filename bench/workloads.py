@@ -12,6 +12,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,30 +190,30 @@ def _spread(job: Job, start: Any, results: Any) -> None:
     results.put(done)
 
 
-def at_scale_ms(operation: str, leases: int, kind: str) -> float:
-    """Milliseconds of ``status`` or ``cleanup`` over ``leases`` lease files, in a fresh process."""
-    return _at_scale(operation, leases, kind, traced=False)
-
-
-def at_scale_peak_kib(operation: str, leases: int, kind: str) -> float:
-    """Peak Python heap (tracemalloc) of the same operation, in KiB."""
-    return _at_scale(operation, leases, kind, traced=True)
-
-
-def _at_scale(operation: str, leases: int, kind: str, traced: bool) -> float:
+@contextmanager
+def filled_folder(leases: int, kind: str) -> Iterator[str]:
+    """A temporary lock directory holding ``leases`` lease files of ``kind`` (see ``fill``), removed afterwards."""
     folder = tempfile.mkdtemp(prefix="lockspec-bench-")
     try:
         fill(folder, leases, kind)
-        call = "c.status()" if operation == "status" else "c.cleanup_expired_locks()"
-        script = "import sys, time, tracemalloc, lockspec\nc = lockspec.Coordinator(sys.argv[1])\n" + (
-            f"tracemalloc.start()\n{call}\nprint(tracemalloc.get_traced_memory()[1] / 1024)\n"
-            if traced
-            else f"t = time.perf_counter()\n{call}\nprint((time.perf_counter() - t) * 1000)\n"
-        )
-        out = subprocess.run([sys.executable, "-c", script, folder], check=True, capture_output=True, text=True)
-        return float(out.stdout)
+        yield folder
     finally:
         shutil.rmtree(folder)
+
+
+def at_scale(operation: str, folder: str, traced: bool) -> float:
+    """Milliseconds of ``status`` or ``cleanup`` over the lease files in ``folder``, in a fresh process.
+
+    Traced: the peak Python heap (tracemalloc) of the same call, in KiB, instead.
+    """
+    call = "c.status()" if operation == "status" else "c.cleanup_expired_locks()"
+    script = "import sys, time, tracemalloc, lockspec\nc = lockspec.Coordinator(sys.argv[1])\n" + (
+        f"tracemalloc.start()\n{call}\nprint(tracemalloc.get_traced_memory()[1] / 1024)\n"
+        if traced
+        else f"t = time.perf_counter()\n{call}\nprint((time.perf_counter() - t) * 1000)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, folder], check=True, capture_output=True, text=True)
+    return float(out.stdout)
 
 
 def fill(folder: str, leases: int, kind: str) -> None:
