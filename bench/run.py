@@ -212,7 +212,10 @@ def _machine() -> str:
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
     cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "unknown CPU")
     folder = os.environ.get("TMPDIR", "/tmp")
-    kind = subprocess.run(["stat", "-f", "-c", "%T", folder], capture_output=True, text=True, check=False).stdout
+    # findmnt names the mounted file system; stat -f reports ext4 as "ext2/ext3" (they share a magic number).
+    kind = subprocess.run(
+        ["findmnt", "-n", "-o", "FSTYPE", "-T", folder], capture_output=True, text=True, check=False
+    ).stdout
     return (
         f"Machine: {cpu}, {os.cpu_count()} cores, Linux {platform.release()}, Python {platform.python_version()}; "
         f"lock directories in {folder} ({kind.strip() or 'unknown file system'})."
