@@ -147,8 +147,9 @@ def _well_typed_lease(document: dict[str, Any]) -> Lock:
     """The lease ``document`` describes if every field has its type; else raise naming the first that has not.
 
     One combined check first: cleanup reads every lease in the lock directory,
-    and checking field by field costs more than reading the file. ``type(...) is``
-    rules out bool, which is an int in Python but never a valid time, token or pid.
+    and checking field by field costs more than reading the file. Comparing
+    exact types rules out bool, which is an int in Python but never a valid
+    time, token or pid.
     """
     get = document.get
     fields: tuple[Any, ...] = (
