@@ -6,6 +6,7 @@ For example ``Expected: a lease on 'resource-1' held by 'A'`` /
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hamcrest.core.base_matcher import BaseMatcher
@@ -61,20 +62,26 @@ def granted_to(owner: str, resource: str) -> HeldBy:
     return HeldBy(owner, resource, None, absent="it was refused")
 
 
-class Refusal(BaseMatcher[object]):
+class OutcomeOfKind(BaseMatcher[object]):
+    """An action's outcome of one kind (a refusal, a success), named in words."""
+
+    def __init__(self, kind: str, accepts: Callable[[Any], bool]) -> None:
+        self.kind = kind
+        self.accepts = accepts
+
     def _matches(self, item: Any) -> bool:
-        return item is None or item is False
+        return self.accepts(item)
 
     def describe_to(self, description: Description) -> None:
-        description.append_text("a refusal (no lease, no error)")
+        description.append_text(self.kind)
 
     def describe_mismatch(self, item: Any, mismatch_description: Description) -> None:
         mismatch_description.append_text(f"it got {describe_outcome(item)}")
 
 
-def a_refusal() -> Refusal:
+def a_refusal() -> OutcomeOfKind:
     """Match an action that was refused quietly: ``None`` or ``False``, not an exception."""
-    return Refusal()
+    return OutcomeOfKind("a refusal (no lease, no error)", lambda item: item is None or item is False)
 
 
 class ErrorOfKind(BaseMatcher[object]):
@@ -97,17 +104,9 @@ def an_error(kind: type[LockError], *fragments: str) -> ErrorOfKind:
     return ErrorOfKind(kind, fragments)
 
 
-class Success(BaseMatcher[object]):
-    def _matches(self, item: Any) -> bool:
-        return isinstance(item, Lock) or item is True or (isinstance(item, list) and bool(item))
-
-    def describe_to(self, description: Description) -> None:
-        description.append_text("a success (a lease, a release, or a cleanup that removed something)")
-
-    def describe_mismatch(self, item: Any, mismatch_description: Description) -> None:
-        mismatch_description.append_text(f"it got {describe_outcome(item)}")
-
-
-def a_success() -> Success:
+def a_success() -> OutcomeOfKind:
     """Match an action that did what it was asked: a lease, ``True``, or a non-empty cleanup report."""
-    return Success()
+    return OutcomeOfKind(
+        "a success (a lease, a release, or a cleanup that removed something)",
+        lambda item: isinstance(item, Lock) or item is True or (isinstance(item, list) and bool(item)),
+    )
