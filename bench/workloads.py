@@ -22,7 +22,7 @@ from peers import PEERS
 
 import lockspec
 from lockspec.lease import Lock, encode_lease
-from lockspec.naming import lease_file_name
+from lockspec.stores.file.naming import lease_file_name
 
 _FORK = multiprocessing.get_context("fork")
 

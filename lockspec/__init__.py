@@ -8,11 +8,11 @@ from lockspec.backoff import Backoff
 from lockspec.clock import Clock, SystemClock
 from lockspec.coordinator import Coordinator
 from lockspec.errors import InvalidArgumentError, LockError, LockStorageError, LockTimeout
-from lockspec.file_store import FileLeaseStore
-from lockspec.filesystem import FileSystem
 from lockspec.inspection import LeaseState, LeaseStatus
 from lockspec.lease import Lock
-from lockspec.store import LeaseStore, Observation
+from lockspec.stores.file.filesystem import FileSystem
+from lockspec.stores.file.store import FileLeaseStore
+from lockspec.stores.protocol import LeaseStore, Observation
 
 __all__ = [
     "Backoff",

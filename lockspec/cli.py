@@ -8,7 +8,7 @@
 The lock directory comes from ``--lock-dir`` or the ``LOCKSPEC_DIR``
 environment variable. Durations take a unit: ``150ms``, ``30s``, ``2m``.
 ``--shared-group`` gives what lockspec creates to the owner's group as well
-(see ``lockspec.permissions``); every user of a group's lock directory should
+(see ``lockspec.stores.file.permissions``); every user of a group's lock directory should
 pass it.
 
 Exit statuses follow sysexits.h: 0 success; 64 a usage error (a bad option,

@@ -33,12 +33,12 @@ from dataclasses import replace as with_changes
 from lockspec.backoff import Backoff
 from lockspec.clock import Clock, SystemClock
 from lockspec.errors import InvalidArgumentError, LockTimeout
-from lockspec.file_store import FileLeaseStore
 from lockspec.inspection import LeaseStatus, inspect
 from lockspec.lease import Lock
 from lockspec.liveness import holder_is_gone, process_identity
-from lockspec.permissions import PRIVATE, SHARED_GROUP
-from lockspec.store import LeaseStore, Observation
+from lockspec.stores.file.permissions import PRIVATE, SHARED_GROUP
+from lockspec.stores.file.store import FileLeaseStore
+from lockspec.stores.protocol import LeaseStore, Observation
 from lockspec.validation import checked_duration_ms, checked_name, checked_retries, checked_skew_ms
 
 logger = logging.getLogger("lockspec")
@@ -66,7 +66,7 @@ class Coordinator:
     margin. ``detect_dead_holders`` (default on) takes over at once a lease
     whose holder process provably no longer runs. ``shared_group`` makes what
     is created in the lock directory usable by the owner's group, not only by
-    the owner (see ``lockspec.permissions``).
+    the owner (see ``lockspec.stores.file.permissions``).
     """
 
     def __init__(

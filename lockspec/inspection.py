@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from lockspec.durations import format_duration
 from lockspec.lease import Lock
 from lockspec.liveness import holder_is_gone
-from lockspec.store import Observation
+from lockspec.stores.protocol import Observation
 
 
 class LeaseState(enum.Enum):

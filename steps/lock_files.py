@@ -22,7 +22,7 @@ from hamcrest import (
     less_than_or_equal_to,
 )
 
-from lockspec.naming import LEASE_SUFFIX
+from lockspec.stores.file.naming import LEASE_SUFFIX
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 
 _KINDS = {"directory": stat.S_ISDIR, "FIFO": stat.S_ISFIFO, "symbolic link": stat.S_ISLNK}

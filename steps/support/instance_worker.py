@@ -21,7 +21,7 @@ from typing import IO, Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from lockspec import Coordinator, FileLeaseStore, LockError, SystemClock
-from lockspec.permissions import PRIVATE, SHARED_GROUP
+from lockspec.stores.file.permissions import PRIVATE, SHARED_GROUP
 from steps.support.frames import read_frame, write_frame
 from steps.support.wrappers import WatchedStore
 

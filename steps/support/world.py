@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Protocol
 
 from lockspec import Backoff, Clock, Coordinator, FileLeaseStore, Lock, LockError
-from lockspec.naming import lease_file_name
-from lockspec.permissions import PRIVATE, SHARED_GROUP
+from lockspec.stores.file.naming import lease_file_name
+from lockspec.stores.file.permissions import PRIVATE, SHARED_GROUP
 from steps.support.process_instance import ProcessInstance
 from steps.support.wrappers import WatchedFileSystem, WatchedStore
 

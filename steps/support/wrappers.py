@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 
 from lockspec import FileLeaseStore, FileSystem, Lock, Observation
-from lockspec.filesystem import StoredFile
+from lockspec.stores.file.filesystem import StoredFile
 
 Action = Callable[[], None]
 

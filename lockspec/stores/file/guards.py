@@ -32,7 +32,7 @@ import zlib
 from pathlib import Path
 
 from lockspec.errors import LockStorageError
-from lockspec.permissions import Permissions
+from lockspec.stores.file.permissions import Permissions
 
 STRIPES = 256
 _COUNTER_BYTES = 20

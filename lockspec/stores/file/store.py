@@ -4,7 +4,7 @@ Layout of a lock directory::
 
     <resource>.lock              one lease file per held resource (JSON)
     .lockspec/guard-00 .. -ff    guard files: OS-level critical sections and
-                                 fencing counters (see ``lockspec.guards``)
+                                 fencing counters (see ``lockspec.stores.file.guards``)
     .lockspec/pending-*.tmp      lease files being written, before the move
     .lockspec/unreadable/        unreadable lease files moved aside, kept for
                                  an operator to inspect
@@ -35,12 +35,12 @@ from collections.abc import Hashable, Iterator
 from pathlib import Path
 
 from lockspec.errors import LockStorageError
-from lockspec.filesystem import FileSystem, StoredFile
-from lockspec.guards import Guards
 from lockspec.lease import Lock, UnreadableLease, decode_lease, encode_lease
-from lockspec.naming import is_hashed_lease_file_name, lease_file_name, resource_of_file_name
-from lockspec.permissions import PRIVATE, Permissions
-from lockspec.store import Observation
+from lockspec.stores.file.filesystem import FileSystem, StoredFile
+from lockspec.stores.file.guards import Guards
+from lockspec.stores.file.naming import is_hashed_lease_file_name, lease_file_name, resource_of_file_name
+from lockspec.stores.file.permissions import PRIVATE, Permissions
+from lockspec.stores.protocol import Observation
 
 logger = logging.getLogger("lockspec")
 
