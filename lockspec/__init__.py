@@ -1,4 +1,4 @@
-"""lockspec: leases on shared resources for several instances sharing a lock directory.
+"""lockspec: leases on shared resources for several instances, with fencing tokens and loss notification.
 
 Public names are the ones below; every other module is an implementation
 detail whose names may change.
@@ -7,27 +7,34 @@ detail whose names may change.
 from lockspec.backoff import Backoff
 from lockspec.clock import Clock, SystemClock
 from lockspec.coordinator import Coordinator
-from lockspec.errors import InvalidArgumentError, LockError, LockStorageError, LockTimeout
-from lockspec.inspection import LeaseState, LeaseStatus
+from lockspec.errors import InvalidArgumentError, LockError, LockLost, LockStorageError, LockTimeout
+from lockspec.inspection import CleanedUp, CleanupAction, LeaseStatus
+from lockspec.keepalive import KeepAlive
 from lockspec.lease import Lock
-from lockspec.stores.file.filesystem import FileSystem
-from lockspec.stores.file.store import FileLeaseStore
-from lockspec.stores.protocol import LeaseStore, Observation
+from lockspec.policy import LeaseState, Policy
+from lockspec.stores.file import FileLeaseStore, FileSystem
+from lockspec.stores.protocol import LeaseStore, Observation, SetAside
 
 __all__ = [
     "Backoff",
+    "CleanedUp",
+    "CleanupAction",
     "Clock",
     "Coordinator",
     "FileLeaseStore",
     "FileSystem",
     "InvalidArgumentError",
+    "KeepAlive",
     "LeaseState",
     "LeaseStatus",
     "LeaseStore",
     "Lock",
     "LockError",
+    "LockLost",
     "LockStorageError",
     "LockTimeout",
     "Observation",
+    "Policy",
+    "SetAside",
     "SystemClock",
 ]

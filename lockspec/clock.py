@@ -10,6 +10,7 @@ clocks to agree to well within a TTL.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Protocol
 
@@ -25,11 +26,19 @@ class Clock(Protocol):
         """Wait for ``ms`` milliseconds (a backoff delay)."""
         ...
 
+    def wait_ms(self, ms: float, until: threading.Event) -> bool:
+        """Wait up to ``ms`` milliseconds, less if ``until`` is set meanwhile; return whether it was set.
+
+        How a background thread (a keep-alive) waits for its next renewal, so
+        that a test clock decides when that happens, as it does for backoff.
+        """
+        ...
+
 
 class SystemClock:
-    """The real clock: ``time.time_ns`` and ``time.sleep``.
+    """The real clock: ``time.time_ns``, ``time.sleep`` and ``threading.Event.wait``.
 
-    Both are looked up on every call rather than bound at import time, so that
+    They are looked up on every call rather than bound at import time, so that
     patching ``time`` (freezegun and friends) reaches this clock too.
     """
 
@@ -38,3 +47,6 @@ class SystemClock:
 
     def sleep_ms(self, ms: float) -> None:
         time.sleep(ms / 1000)
+
+    def wait_ms(self, ms: float, until: threading.Event) -> bool:
+        return until.wait(max(0.0, ms) / 1000)

@@ -21,7 +21,7 @@ LEASE_FORMAT = 1
 class Lock:
     """One acquisition of one resource by one instance.
 
-    ``lock_id`` is unique per acquisition (a random UUID), so releasing an old
+    ``lock_id`` is unique per acquisition (128 random bits), so releasing an old
     acquisition can never release a newer one, even within one millisecond.
     ``fencing_token`` strictly increases with every acquisition of the same
     resource; a protected resource that remembers the highest token it has seen
@@ -59,10 +59,6 @@ class Lock:
             self.pid,
             self.process,
         )
-
-    def is_expired(self, now_ms: int) -> bool:
-        """A lease is expired once the clock reaches its expiry time."""
-        return now_ms >= self.expires_at_ms
 
 
 class UnreadableLease(ValueError):

@@ -62,6 +62,9 @@ def checked_retries(argument: str, value: object) -> int:
     return value
 
 
+#: Keeping unreadable entries set aside for more than ten years is a unit mistake too.
+MAX_KEEP_SET_ASIDE_MS = 10 * 365 * 24 * 60 * 60 * 1000
+
 #: A clock skew margin longer than an hour is a unit mistake, not a bound on clocks.
 MAX_SKEW_MS = 60 * 60 * 1000
 
