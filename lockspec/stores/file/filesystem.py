@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,16 @@ class FileSystem:
     def delete(self, path: str) -> None:
         """Remove the file or symlink at ``path``."""
         os.unlink(path)
+
+    def remove_tree(self, path: str) -> None:
+        """Remove what is at ``path``: a file, link or special file, or a folder with all it holds.
+
+        Links are removed, never followed, also inside the folder.
+        """
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
 
     def make_folder(self, path: str | Path, mode: int) -> None:
         """Create ``path`` and its missing parents with exactly ``mode``; folders that exist keep theirs."""
