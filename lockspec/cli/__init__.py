@@ -3,21 +3,27 @@
     lockspec status  [--lock-dir DIR] [--json]
     lockspec cleanup [--lock-dir DIR] [--dry-run]
     lockspec break   [--lock-dir DIR] RESOURCE --force
-    lockspec run     [--lock-dir DIR] RESOURCE [--ttl 30s] [--timeout 10s] -- COMMAND ...
+    lockspec run     [--lock-dir DIR] RESOURCE [--ttl 30s] [--timeout 10s]
+                     [--on-loss terminate|continue] [--grace 10s] -- COMMAND ...
 
 The lock directory comes from ``--lock-dir`` or the ``LOCKSPEC_DIR``
 environment variable. Durations take a unit: ``150ms``, ``30s``, ``2m``.
-``--shared-group`` gives what lockspec creates to the owner's group as well
-(see ``lockspec.stores.file.permissions``); every user of a group's lock directory should
-pass it.
+``--max-clock-skew`` and ``--no-detect-dead-holders`` give the command the
+instances' policy (see ``Coordinator``), so that it judges leases as they
+do. ``--shared-group`` gives what lockspec creates to the owner's group as
+well (see ``lockspec.stores.file.permissions``); every user of a group's
+lock directory should pass it.
 
 Exit statuses follow sysexits.h: 0 success; 64 a usage error (a bad option,
-a missing lock directory setting, ``break`` without ``--force``); 74 the lock
-directory cannot be used (``status``, ``cleanup`` and ``break`` never create
-it; ``run`` does); 75 ``run`` gave up waiting for the lock. Otherwise
-``run`` exits with its command's status (128 + N when the command died of
-signal N, 126 when it cannot be executed, 127 when it is not found). Errors
-are one line on stderr, never a traceback.
+a missing lock directory setting, ``break`` without ``--force``); 69 ``run``'s
+lease was lost while its command ran (the command was stopped, unless
+``--on-loss continue``); 74 the lock directory cannot be used (``status``,
+``cleanup`` and ``break`` never create it, nor anything in it; ``run``
+does); 75 ``run`` gave up waiting for the lock; 130 interrupted (Ctrl-C);
+141 the output was closed early (``| head``). Otherwise ``run`` exits with
+its command's status (128 + N when the command died of signal N, 126 when
+it cannot be executed, 127 when it is not found). Errors are one line on
+stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -28,31 +34,30 @@ import json
 import logging
 import os
 import signal
-import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
-from typing import Any, NoReturn
+from typing import NoReturn
 
+from lockspec.cli.output import STATUS_SCHEMA, document, table
+from lockspec.cli.supervisor import CommandNotStarted, Supervisor
 from lockspec.coordinator import Coordinator
-from lockspec.durations import format_duration, parse_duration_ms
+from lockspec.durations import parse_duration_ms
 from lockspec.errors import InvalidArgumentError, LockStorageError, LockTimeout
-from lockspec.inspection import LeaseStatus
-from lockspec.keepalive import KeepAlive
-from lockspec.lease import Lock
+from lockspec.inspection import CleanupAction
+from lockspec.keepalive import LOSS_RECORD, KeepAlive
+from lockspec.validation import checked_duration_ms, checked_skew_ms
 
 LOCK_DIR_VARIABLE = "LOCKSPEC_DIR"
-STATUS_SCHEMA = 1
 
 EXIT_USAGE = 64
+EXIT_LOST = 69
 EXIT_STORAGE = 74
 EXIT_TIMEOUT = 75
-EXIT_NOT_EXECUTABLE = 126
-EXIT_NOT_FOUND = 127
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
-_COLUMNS = ("RESOURCE", "STATE", "HOLDER", "HOST", "PID", "TOKEN", "ACQUIRED (UTC)", "EXPIRES")
+_RUN_USAGE = "lockspec run RESOURCE [options] -- COMMAND ..."
 
 
 class UsageError(Exception):
@@ -67,40 +72,52 @@ class _Parser(argparse.ArgumentParser):
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``) and return its exit status."""
     words = list(sys.argv[1:] if argv is None else argv)
-    # Everything after the first "--" is run's command, whatever it looks like.
-    split = words.index("--") if "--" in words else len(words)
     try:
-        arguments = _parser().parse_args(words[:split])
-        arguments.command = words[split + 1 :]
-        if split < len(words) and arguments.handler is not _run:
-            raise UsageError("only run takes a command after --")
-        verbosity = getattr(arguments, "verbose", 0)
-        levels = (logging.WARNING, logging.INFO, logging.DEBUG)
-        logging.basicConfig(format="lockspec: %(message)s", level=levels[min(verbosity, 2)])
-        lock_dir = _lock_dir(getattr(arguments, "lock_dir", None))
-        if arguments.handler is not _run and not lock_dir.exists():
-            # Only run may create the lock directory: a typo must not make a new, empty one.
-            missing = FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
-            raise LockStorageError("open lock directory", lock_dir, missing)
-        coordinator = Coordinator(
-            lock_dir, instance_id=f"lockspec-cli-{os.getpid()}", shared_group=getattr(arguments, "shared_group", False)
-        )
-        try:
-            status: int = arguments.handler(coordinator, lock_dir, arguments)
-        finally:
-            coordinator.close()
-    except (UsageError, InvalidArgumentError) as error:
-        return _fail(EXIT_USAGE, f"{error} (see lockspec --help)")
-    except LockTimeout as error:
-        return _fail(EXIT_TIMEOUT, str(error))
-    except LockStorageError as error:
-        return _fail(EXIT_STORAGE, str(error))
-    return status
+        return _main(words)
+    except (UsageError, InvalidArgumentError, LockTimeout, LockStorageError, CommandNotStarted) as error:
+        return _report(error)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Whoever read the output stopped early (`| head`): not an error worth a word. Python would
+        # complain again when it flushes stdout at exit, so stdout goes nowhere from now on.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 def entry_point() -> NoReturn:
     """The installed ``lockspec`` script."""
     sys.exit(main())
+
+
+def _main(words: list[str]) -> int:
+    # Everything after the first "--" is run's command, whatever it looks like.
+    split = words.index("--") if "--" in words else len(words)
+    arguments, unknown = _parser().parse_known_args(words[:split])
+    if unknown:
+        hint = f"; put the command after --, as in: {_RUN_USAGE}" if arguments.handler is _run else ""
+        raise UsageError(f"unrecognized arguments: {' '.join(unknown)}{hint}")
+    arguments.command = words[split + 1 :]
+    if split < len(words) and arguments.handler is not _run:
+        raise UsageError("only run takes a command after --")
+    _log_to_stderr(getattr(arguments, "verbose", 0))
+    lock_dir = _lock_dir(getattr(arguments, "lock_dir", None))
+    if arguments.handler is not _run and not lock_dir.exists():
+        # Only run may create the lock directory: a typo must not make a new, empty one.
+        missing = FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
+        raise LockStorageError("open lock directory", lock_dir, missing)
+    coordinator = Coordinator(
+        lock_dir,
+        instance_id=f"lockspec-cli-{os.getpid()}",
+        shared_group=getattr(arguments, "shared_group", False),
+        max_clock_skew_ms=_skew(getattr(arguments, "max_clock_skew", "0ms")),
+        detect_dead_holders=getattr(arguments, "detect_dead_holders", True),
+    )
+    try:
+        status: int = arguments.handler(coordinator, arguments)
+    finally:
+        coordinator.close()
+    return status
 
 
 def _parser() -> _Parser:
@@ -112,6 +129,17 @@ def _parser() -> _Parser:
         "--shared-group",
         action="store_true",
         help="make what is created usable by the group (modes 2770 and 0660; default: private)",
+    )
+    common.add_argument(
+        "--max-clock-skew",
+        metavar="DURATION",
+        help="respect another instance's lease this much past its expiry, as the instances do (default 0ms)",
+    )
+    common.add_argument(
+        "--no-detect-dead-holders",
+        dest="detect_dead_holders",
+        action="store_false",
+        help="wait for the expiry even of a lease whose holder process is gone, as instances told so do",
     )
     common.add_argument("-v", "--verbose", action="count", help="log decisions on stderr (-vv: every attempt too)")
     parser = _Parser(prog="lockspec", description="See and act on a lockspec lock directory.", parents=[common])
@@ -131,16 +159,33 @@ def _parser() -> _Parser:
     breaking.set_defaults(handler=_break)
 
     run = commands.add_parser(
-        "run",
-        parents=[common],
-        help="run a command while holding a lease",
-        usage="%(prog)s RESOURCE [options] -- COMMAND ...",
+        "run", parents=[common], help="run a command while holding a lease", usage=_RUN_USAGE.replace("lockspec ", "")
     )
     run.add_argument("resource")
     run.add_argument("--ttl", default="30s", help="lease TTL, renewed every third of it (default 30s)")
     run.add_argument("--timeout", default="10s", help="how long to wait for the lease (default 10s)")
+    run.add_argument(
+        "--on-loss",
+        choices=("terminate", "continue"),
+        default="terminate",
+        help="if the lease is lost while the command runs: stop it (default), or let it go on",
+    )
+    run.add_argument("--grace", default="10s", help="after SIGTERM on a loss, how long before SIGKILL (default 10s)")
     run.set_defaults(handler=_run)
     return parser
+
+
+def _log_to_stderr(verbosity: int) -> None:
+    """Log lockspec's decisions on stderr, warnings and worse by default.
+
+    A lost lease is reported by ``run`` itself, on one line saying what happens
+    next; the keep-alive's own record of it would say the same again.
+    """
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("lockspec: %(message)s"))
+    handler.addFilter(lambda record: not getattr(record, LOSS_RECORD, False))
+    levels = (logging.WARNING, logging.INFO, logging.DEBUG)
+    logging.basicConfig(level=levels[min(verbosity, 2)], handlers=[handler])
 
 
 def _lock_dir(option: str | None) -> Path:
@@ -150,34 +195,47 @@ def _lock_dir(option: str | None) -> Path:
     return Path(given)
 
 
-def _status(coordinator: Coordinator, lock_dir: Path, arguments: argparse.Namespace) -> int:
+def _duration(text: str, option: str) -> int:
+    """The milliseconds of a duration option, or a usage error naming the option as the operator wrote it."""
+    try:
+        return checked_duration_ms(option, parse_duration_ms(text, option))
+    except InvalidArgumentError as error:
+        raise InvalidArgumentError(option, error.problem, text) from None
+
+
+def _skew(text: str) -> int:
+    try:
+        return checked_skew_ms("--max-clock-skew", parse_duration_ms(text, "--max-clock-skew"))
+    except InvalidArgumentError as error:
+        raise InvalidArgumentError("--max-clock-skew", error.problem, text) from None
+
+
+def _status(coordinator: Coordinator, arguments: argparse.Namespace) -> int:
     entries = coordinator.status()
     if arguments.json:
-        document = {
-            "schema": STATUS_SCHEMA,
-            "lock_dir": str(lock_dir),
-            "now_ms": coordinator.clock.now_ms(),
-            "leases": [_as_json(entry) for entry in entries],
-        }
-        print(json.dumps(document, indent=2, ensure_ascii=False))
+        where = coordinator.store.where
+        print(json.dumps(document(entries, where, coordinator.clock.now_ms()), indent=2, ensure_ascii=False))
     elif not entries:
         print("no leases")
     else:
-        print(_table([_COLUMNS, *(_row(entry) for entry in entries)]))
+        print(table(entries))
     return 0
 
 
-def _cleanup(coordinator: Coordinator, _lock_dir: Path, arguments: argparse.Namespace) -> int:
-    removed = coordinator.cleanup(dry_run=arguments.dry_run)
-    verb = "would remove" if arguments.dry_run else "removed"
-    for entry in removed:
-        print(f"{verb} {entry.resource}: {entry.describe()}")
-    if not removed:
+def _cleanup(coordinator: Coordinator, arguments: argparse.Namespace) -> int:
+    done = coordinator.cleanup(dry_run=arguments.dry_run)
+    for cleaned in done:
+        verb = f"would {_INFINITIVES[cleaned.action]}" if arguments.dry_run else cleaned.action.value
+        print(f"{verb} {cleaned.entry.resource}: {cleaned.entry.describe()}")
+    if not done:
         print("nothing to clean up")
     return 0
 
 
-def _break(coordinator: Coordinator, _lock_dir: Path, arguments: argparse.Namespace) -> int:
+_INFINITIVES = {CleanupAction.REMOVED: "remove", CleanupAction.MOVED_ASIDE: "move aside", CleanupAction.PURGED: "purge"}
+
+
+def _break(coordinator: Coordinator, arguments: argparse.Namespace) -> int:
     if not arguments.force:
         raise UsageError(f"refusing to break the lease on {arguments.resource!r} without --force")
     broken = coordinator.break_lock(arguments.resource)
@@ -188,101 +246,33 @@ def _break(coordinator: Coordinator, _lock_dir: Path, arguments: argparse.Namesp
     return 0
 
 
-def _run(coordinator: Coordinator, _lock_dir: Path, arguments: argparse.Namespace) -> int:
+def _run(coordinator: Coordinator, arguments: argparse.Namespace) -> int:
     command: list[str] = arguments.command
     if not command:
-        raise UsageError("run needs a command after --")
-    ttl = parse_duration_ms(arguments.ttl, "--ttl")
-    timeout = parse_duration_ms(arguments.timeout, "--timeout")
+        raise UsageError(f"run needs a command after --, as in: {_RUN_USAGE}")
+    ttl = _duration(arguments.ttl, "--ttl")
+    timeout = _duration(arguments.timeout, "--timeout")
+    grace = _duration(arguments.grace, "--grace")
     lease = coordinator.acquire(arguments.resource, ttl_ms=ttl, timeout_ms=timeout)
-    keepalive = KeepAlive(coordinator, lease, on_lost=_warn_lost).start()
+    supervisor = Supervisor(command, stop_on_loss=arguments.on_loss == "terminate", grace_s=grace / 1000)
+    keepalive = KeepAlive(coordinator, lease, on_lost=supervisor.lost).start()
     try:
-        return _run_command(command)
+        status = supervisor.run()
     finally:
-        if not coordinator.release_lock(keepalive.stop()):
-            print(f"lockspec: the lease on {lease.resource} was lost before the command ended", file=sys.stderr)
+        # False once the lease was lost: the loss was reported when it happened.
+        coordinator.release_lock(keepalive.stop())
+    if supervisor.lost_because is not None and arguments.on_loss == "terminate":
+        return EXIT_LOST
+    return status
 
 
-def _run_command(command: list[str]) -> int:
-    """Run ``command`` and return its status, forwarding SIGINT and SIGTERM to it.
-
-    The handlers go in before the command starts: a signal that arrived
-    between the start and the handlers would otherwise kill ``run`` itself
-    and leave the command running unsupervised. A signal that arrives before
-    the command exists is kept and delivered to it as soon as it does.
-    """
-    children: list[subprocess.Popen[bytes]] = []
-    pending: list[int] = []
-
-    def forward(number: int, _frame: FrameType | None) -> None:
-        if children:
-            children[0].send_signal(number)
-        else:
-            pending.append(number)
-
-    previous = {number: signal.signal(number, forward) for number in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        try:
-            children.append(subprocess.Popen(command))
-        except FileNotFoundError:
-            return _fail(EXIT_NOT_FOUND, f"command not found: {command[0]}")
-        except PermissionError:
-            return _fail(EXIT_NOT_EXECUTABLE, f"command cannot be executed: {command[0]}")
-        for number in pending:
-            children[0].send_signal(number)
-        code = children[0].wait()
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-    return code if code >= 0 else 128 - code
-
-
-def _warn_lost(lease: Lock, because: str) -> None:
-    print(f"lockspec: lost the lease on {lease.resource}: {because}", file=sys.stderr)
-
-
-def _row(entry: LeaseStatus) -> tuple[str, ...]:
-    lease = entry.lease
-    if lease is None:
-        return (entry.resource, entry.state.value, "-", "-", "-", "-", "-", entry.describe())
-    remaining = entry.expires_in_ms or 0
-    expires = f"in {format_duration(remaining)}" if remaining > 0 else f"{format_duration(-remaining)} ago"
-    acquired = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(lease.acquired_at_ms / 1000))
-    return (
-        entry.resource,
-        entry.state.value,
-        lease.owner,
-        lease.host or "-",
-        str(lease.pid) if lease.pid else "-",
-        str(lease.fencing_token),
-        acquired,
-        expires,
-    )
-
-
-def _table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
-    )
-
-
-def _as_json(entry: LeaseStatus) -> dict[str, Any]:
-    lease = entry.lease
-    return {
-        "resource": entry.resource,
-        "file": entry.key,
-        "state": entry.state.value,
-        "holder": lease.owner if lease else None,
-        "host": (lease.host or None) if lease else None,
-        "pid": (lease.pid or None) if lease else None,
-        "fencing_token": lease.fencing_token if lease else None,
-        "lock_id": lease.lock_id if lease else None,
-        "acquired_at_ms": lease.acquired_at_ms if lease else None,
-        "expires_at_ms": lease.expires_at_ms if lease else None,
-        "expires_in_ms": entry.expires_in_ms,
-        "problem": entry.problem,
-    }
+def _report(error: Exception) -> int:
+    """Say what went wrong in one line on stderr; return the exit status that tells it."""
+    if isinstance(error, UsageError | InvalidArgumentError):
+        return _fail(EXIT_USAGE, f"{error} (see lockspec --help)")
+    if isinstance(error, CommandNotStarted):
+        return _fail(error.status, str(error))
+    return _fail(EXIT_TIMEOUT if isinstance(error, LockTimeout) else EXIT_STORAGE, str(error))
 
 
 def _fail(status: int, message: str) -> int:
