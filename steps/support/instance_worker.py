@@ -54,7 +54,7 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     settings: dict[str, Any] = read_frame(requests)
     clock = _OffsetClock(settings["clock_offset_ms"])
     permissions = SHARED_GROUP if settings["shared_group"] else PRIVATE
-    store = WatchedStore(FileLeaseStore(settings["lock_dir"], permissions=permissions))
+    store = WatchedStore(FileLeaseStore(settings["lock_dir"], permissions=permissions, clock=clock))
     instance = Coordinator(
         instance_id=settings["instance_id"],
         clock=clock,

@@ -13,16 +13,31 @@ talks in JSON lines on stdout:
 * ``count ROUNDS COUNTER_FILE``: ROUNDS times, under the lock, check that
   nobody else is inside (an exclusive marker file), read-increment-write the
   counter file, and check the fencing token grew; print a summary.
-* ``torture SECONDS TTL_MS JOURNAL COUNTER``: for SECONDS, acquire again and
-  again; inside each critical section, journal the entry, say ``inside`` and
-  wait for ``go`` on stdin (the conductor may kill it there instead), then
-  increment the fenced counter and journal the exit (see ``torture``).
+* ``torture SECONDS TTL_MS JOURNAL COUNTER FORK_CHANCE DIE_CHANCE``: for
+  SECONDS, acquire again and again; inside each critical section, journal
+  the entry, maybe fork a child that outlives it (FORK_CHANCE), say
+  ``inside`` and wait for ``go`` on stdin (the conductor may kill it there
+  instead), then increment the fenced counter and journal the exit (see
+  ``torture``). By DIE_CHANCE, it dies inside the store's critical section
+  right after writing a lease aside, leaving a child behind. A storage error
+  (the bookkeeping removed under its write) is journaled and survived.
 * ``cleanup-loop``: clean up expired leases again and again until stdin
   closes, then print how many it removed.
 * ``fork-race``: use the instance once, then fork; the child acquires with
   that same instance and pauses right after writing its lease aside (inside
   its critical section) while the parent tries to acquire. Prints one line
   each, and both stay alive until stdin closes.
+* ``die-writing [forked]``: acquire, and kill itself with SIGKILL right after
+  writing its lease aside, inside the store's critical section. With
+  ``forked``, it first uses the instance and forks a child that stays alive
+  until stdin closes (and says ``child PID``).
+* ``stop-writing``: acquire, and stop itself with SIGSTOP right after writing
+  its lease aside, inside the store's critical section, having said
+  ``inside``.
+
+In ``hold`` mode, a line ``{"hand over": true}`` makes it fork: the child
+starts a keep-alive on the lease and says ``{"child": PID}``; then the
+parent exits, leaving the lease to the child, which stays until stdin closes.
 """
 
 from __future__ import annotations
@@ -30,7 +45,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import random
 import select
+import signal
 import sys
 import time
 import zlib
@@ -38,7 +55,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from lockspec import Backoff, Coordinator, FileLeaseStore, FileSystem, LockTimeout
+from lockspec import Backoff, Coordinator, FileLeaseStore, FileSystem, KeepAlive, Lock, LockStorageError, LockTimeout
 from steps.support.protected_resource import ProtectedResource
 from steps.support.torture import increment, record
 
@@ -60,10 +77,27 @@ def hold(instance: Coordinator, resource: str, ttl_ms: str) -> None:
     print(json.dumps({"lease": dataclasses.asdict(lease) if lease else None}), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
+        if "hand over" in request and lease is not None:
+            hand_over(instance, lease)
         accepted = lease is not None and ProtectedResource(Path(request["to"])).write(
             request["write"], lease.fencing_token
         )
         print(json.dumps({"accepted": accepted}), flush=True)
+
+
+def hand_over(instance: Coordinator, lease: Lock) -> None:
+    """Fork; the child keeps the lease alive from now on, and the parent exits once it does (a daemon's start)."""
+    ready, say_ready = os.pipe()
+    sys.stdout.flush()
+    if os.fork() == 0:
+        keepalive = KeepAlive(instance, lease).start()
+        os.write(say_ready, b"ready")
+        _say({"child": os.getpid(), "lease": dataclasses.asdict(keepalive.lease)})
+        sys.stdin.read()
+        os._exit(0)
+    # The child's word is the parent's cue to exit: its keep-alive has made the lease its own.
+    os.read(ready, 5)
+    os._exit(0)
 
 
 def count(instance: Coordinator, resource: str, rounds: str, counter_file: str) -> dict[str, object]:
@@ -87,17 +121,32 @@ def count(instance: Coordinator, resource: str, rounds: str, counter_file: str) 
 
 
 class PausingFileSystem(FileSystem):
-    """Once armed: after writing a lease aside, say so on a pipe and pause."""
+    """Once armed: after writing a lease aside, say so on a pipe and pause, or send itself a signal.
+
+    With a ``die_chance``, it also dies then and there by that chance (seeded),
+    inside the store's critical section, leaving a child behind that
+    inherited its descriptors.
+    """
 
     def __init__(self) -> None:
         self.signal_fd: int | None = None
+        self.then_signal: int | None = None
+        self.die_chance = 0.0
+        self.chance = random.Random()
 
     def write_new(self, path: str, data: bytes, mode: int) -> None:
         super().write_new(path, data, mode)
+        if self.die_chance and self.chance.random() < self.die_chance:
+            # Longer than anyone should wait for a guard: a child that kept it locked would show.
+            _linger_in_child(self.chance.uniform(2.5, 4.0))
+            os.kill(os.getpid(), signal.SIGKILL)
         if self.signal_fd is not None:
-            os.write(self.signal_fd, b"inside")
+            os.write(self.signal_fd, b"inside\n")
             self.signal_fd = None
-            time.sleep(_PAUSE_S)
+            if self.then_signal is None:
+                time.sleep(_PAUSE_S)
+            else:
+                os.kill(os.getpid(), self.then_signal)
 
 
 def fork_race(instance: Coordinator, files: PausingFileSystem, resource: str) -> None:
@@ -124,22 +173,66 @@ def fork_race(instance: Coordinator, files: PausingFileSystem, resource: str) ->
     os.waitpid(child, 0)
 
 
-def torture_rounds(instance: Coordinator, resource: str, *arguments: str) -> None:
-    seconds, ttl_ms, journal, counter = arguments
+def die_writing(instance: Coordinator, files: PausingFileSystem, resource: str, *arguments: str) -> None:
+    if arguments == ("forked",):
+        # Using the resource first opens the guard file of its stripe, which the child then inherits.
+        first = instance.try_acquire_lock(resource)
+        if first is None or not instance.release_lock(first):
+            raise SystemExit("could not use the instance before forking")
+        sys.stdout.flush()
+        if os.fork() == 0:
+            _say({"child": os.getpid()})
+            sys.stdin.read()
+            os._exit(0)
+    files.signal_fd, files.then_signal = sys.stdout.fileno(), signal.SIGKILL
+    instance.try_acquire_lock(resource)
+    raise SystemExit("still alive after writing the lease")
+
+
+def stop_writing(instance: Coordinator, files: PausingFileSystem, resource: str) -> None:
+    files.signal_fd, files.then_signal = sys.stdout.fileno(), signal.SIGSTOP
+    lease = instance.try_acquire_lock(resource)
+    _say({"lease": dataclasses.asdict(lease) if lease else None})
+    sys.stdin.read()
+
+
+def torture_rounds(instance: Coordinator, files: PausingFileSystem, resource: str, *arguments: str) -> None:
+    seconds, ttl_ms, journal, counter, fork_chance, die_chance = arguments
+    files.die_chance, files.chance = float(die_chance), random.Random(f"{instance.instance_id} in its guard")
+    forks = random.Random(f"{instance.instance_id} forks")
     deadline = time.monotonic() + float(seconds)
     while (remaining_s := deadline - time.monotonic()) > 0:
         try:
             lease = instance.acquire(resource, ttl_ms=int(ttl_ms), timeout_ms=remaining_s * 1000)
         except LockTimeout:
             break
+        except LockStorageError as error:  # the bookkeeping was removed under this very write
+            record(journal, "storage error", None, error=str(error))
+            continue
         record(journal, "enter", lease)
-        _say({"inside": lease.fencing_token})
+        if forks.random() < float(fork_chance):
+            _linger_in_child(forks.uniform(0.2, 1.0))
+        _say({"inside": lease.fencing_token, "lock_id": lease.lock_id})
         if sys.stdin.readline() != "go\n":
             raise SystemExit("the conductor went away")
         accepted = increment(Path(counter), lease.fencing_token)
         record(journal, "exit", lease, accepted=accepted)
-        instance.release_lock(lease)
+        try:
+            instance.release_lock(lease)
+        except LockStorageError as error:
+            record(journal, "storage error", None, error=str(error))
     _say({"done": True})
+
+
+def _linger_in_child(seconds: float) -> None:
+    """Fork a child that lives on for ``seconds`` with what it inherited, its standard streams closed."""
+    sys.stdout.flush()
+    if os.fork() == 0:
+        nowhere = os.open(os.devnull, os.O_RDWR)
+        for stream in (0, 1, 2):
+            os.dup2(nowhere, stream)
+        time.sleep(seconds)
+        os._exit(0)
 
 
 def cleanup_loop(instance: Coordinator) -> None:
@@ -169,9 +262,13 @@ def main(mode: str, lock_dir: str, name: str, resource: str, *arguments: str) ->
     elif mode == "fork-race":
         fork_race(instance, files, resource)
     elif mode == "torture":
-        torture_rounds(instance, resource, *arguments)
+        torture_rounds(instance, files, resource, *arguments)
     elif mode == "cleanup-loop":
         cleanup_loop(instance)
+    elif mode == "die-writing":
+        die_writing(instance, files, resource, *arguments)
+    elif mode == "stop-writing":
+        stop_writing(instance, files, resource)
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from lockspec import Backoff, Lock
+from lockspec import Backoff, LeaseStatus, Lock
 from lockspec.coordinator import DEFAULT_TIMEOUT_MS, DEFAULT_TTL_MS
 from steps.support.frames import read_frame, write_frame
 from steps.support.processes import BOUND_S, Process, start, stop
@@ -91,6 +91,10 @@ class ProcessInstance:
 
     def holder(self, resource: str) -> Lock | None:
         result: Lock | None = self._call("holder", resource)
+        return result
+
+    def status(self) -> list[LeaseStatus]:
+        result: list[LeaseStatus] = self._call("status")
         return result
 
     def close(self) -> None:

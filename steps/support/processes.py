@@ -99,16 +99,21 @@ def stop(process: Process) -> None:
     process.communicate(timeout=BOUND_S)
 
 
+def shell_line(text: str, places: dict[str, Path]) -> str:
+    """An operator's command line with ``$NAME`` standing for ``places[NAME]``."""
+    for name, path in places.items():
+        if shlex.quote(str(path)) != str(path):
+            raise AssertionError(f"{path} would need quoting in a command line")
+        text = text.replace(f"${name}", str(path))
+    return text
+
+
 def command_line(text: str, places: dict[str, Path]) -> list[str]:
     """Split an operator's command line, with ``$NAME`` standing for ``places[NAME]``.
 
     ``lockspec`` means the installed command.
     """
-    for name, path in places.items():
-        if shlex.quote(str(path)) != str(path):
-            raise AssertionError(f"{path} would need quoting in a command line")
-        text = text.replace(f"${name}", str(path))
-    words = shlex.split(text)
+    words = shlex.split(shell_line(text, places))
     if words[0] == "lockspec":
         installed = SCRIPTS / "lockspec"
         if not installed.exists():

@@ -12,17 +12,24 @@ which only inspects the lock directory for ``Then`` steps, always lives here.
 
 from __future__ import annotations
 
+import re
 import shutil
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
-from lockspec import Backoff, Clock, Coordinator, FileLeaseStore, Lock, LockError
+from lockspec import Backoff, Clock, Coordinator, FileLeaseStore, LeaseStatus, Lock, LockError
 from lockspec.stores.file.naming import lease_file_name
 from lockspec.stores.file.permissions import PRIVATE, SHARED_GROUP
+from steps.support.file_fixture import LockDirectory
+from steps.support.frozen_clock import FrozenClock
 from steps.support.process_instance import ProcessInstance
+from steps.support.processes import BOUND_S
 from steps.support.wrappers import WatchedFileSystem, WatchedStore
+
+_TOKEN_OF = re.compile(r"<([A-Za-z0-9]+)'s token>")
 
 #: The name of the instance that inspects the lock directory for ``Then`` steps
 #: without being one of the scenario's actors.
@@ -48,12 +55,15 @@ class Instance(Protocol):
 
     def holder(self, resource: str) -> Lock | None: ...
 
+    def status(self) -> list[LeaseStatus]: ...
+
     def close(self) -> None: ...
 
 
 class World:
     def __init__(self, lock_dir: Path, clock: Clock, *, in_processes: bool = False) -> None:
         self.lock_dir = lock_dir
+        self.lock_directory = LockDirectory(lock_dir)
         self.clock = clock
         self.in_processes = in_processes
         self.instances: dict[str, Instance] = {}
@@ -67,6 +77,7 @@ class World:
         self.waits: dict[str, list[float]] = {}
         self.elapsed_ms: dict[str, int] = {}
         self.observations: dict[str, int] = {}
+        self._latest: dict[str, Lock] = {}
 
     def start(
         self,
@@ -104,8 +115,10 @@ class World:
             return self.instances[name]
         files = WatchedFileSystem()
         permissions = SHARED_GROUP if shared_group else PRIVATE
-        store = WatchedStore(FileLeaseStore(lock_dir or self.lock_dir, files=files, permissions=permissions))
-        clock = _RecordingClock(self.clock, waits, clock_offset_ms)
+        clock = _RecordingClock(name, self.clock, waits, clock_offset_ms)
+        store = WatchedStore(
+            FileLeaseStore(lock_dir or self.lock_dir, files=files, permissions=permissions, clock=clock)
+        )
         instance = Coordinator(
             instance_id=instance_id,
             clock=clock,
@@ -136,25 +149,64 @@ class World:
             instance.close()
 
     def act(self, name: str, action: Callable[[Instance], object]) -> object:
-        """Let ``name`` act, remembering the action and its outcome; a ``LockError`` is an outcome too."""
+        """Let ``name`` act, remembering the action and its outcome; a ``LockError`` is an outcome too.
+
+        On the real clock the action runs in a thread of its own and may take
+        at most ``BOUND_S``: an instance that hangs fails the step instead of
+        the whole run.
+        """
         self.last_actions[name] = action
         if name in self.stores:
             self.stores[name].observations = 0
         self.waits.setdefault(name, []).clear()
         started = self.clock.now_ms()
-        try:
-            outcome = action(self.instance(name))
-        except LockError as error:
-            outcome = error
+        real_time = not isinstance(self.clock, FrozenClock)
+        outcome = self._bounded(name, action) if real_time else _outcome_of(action, self.instance(name))
         self.elapsed_ms[name] = self.clock.now_ms() - started
         counter = self.stores.get(name) or self.instances.get(name)
         if isinstance(counter, (WatchedStore, ProcessInstance)):
             self.observations[name] = counter.observations
         if isinstance(outcome, Lock):
-            self.leases.setdefault((name, outcome.resource), []).append(outcome)
+            self.remember(name, outcome)
         self.outcomes[name] = outcome
         self.last_actor = name
         return outcome
+
+    def _bounded(self, name: str, action: Callable[[Instance], object]) -> object:
+        instance = self.instance(name)
+        outcomes: list[object] = []
+        failures: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                outcomes.append(_outcome_of(action, instance))
+            except BaseException as failure:  # handed to the step's thread, which raises it
+                failures.append(failure)
+
+        worker = threading.Thread(target=run, name=f"instance-{name}", daemon=True)
+        worker.start()
+        worker.join(BOUND_S)
+        if failures:
+            raise failures[0]
+        if not outcomes:
+            raise AssertionError(f"instance {name} did not finish within {BOUND_S} s")
+        return outcomes[0]
+
+    def remember(self, name: str, lease: Lock) -> None:
+        """Record that ``name`` acquired ``lease`` (an instance's action does so itself)."""
+        self.leases.setdefault((name, lease.resource), []).append(lease)
+        self._latest[name] = lease
+
+    def expand(self, text: str) -> str:
+        """``text`` with every ``<A's token>`` replaced by the fencing token of the lease A acquired last."""
+
+        def token(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in self._latest:
+                raise AssertionError(f"{text!r} names the token of {name}, which never acquired anything")
+            return str(self._latest[name].fencing_token)
+
+        return _TOKEN_OF.sub(token, text)
 
     def outcome(self, name: str) -> object:
         if name not in self.outcomes:
@@ -206,6 +258,14 @@ class World:
         shutil.rmtree(self.lock_dir.parent, ignore_errors=False)
 
 
+def _outcome_of(action: Callable[[Instance], object], instance: Instance) -> object:
+    """What ``action`` produced, a ``LockError`` included."""
+    try:
+        return action(instance)
+    except LockError as error:
+        return error
+
+
 def _snapshot(root: Path, leave_out: Callable[[Path], bool]) -> dict[str, bytes | None]:
     """Every entry below ``root`` but those left out, with the bytes of regular files (None for the rest)."""
     found: dict[str, bytes | None] = {}
@@ -218,9 +278,14 @@ def _snapshot(root: Path, leave_out: Callable[[Path], bool]) -> dict[str, bytes 
 
 
 class _RecordingClock:
-    """One instance's view of the scenario's clock (maybe offset), remembering the waits it made."""
+    """One instance's view of the scenario's clock (maybe offset), remembering the waits it made.
 
-    def __init__(self, clock: Clock, waits: list[float], offset_ms: float) -> None:
+    Its background threads (keep-alives) wait on the scenario's clock as that
+    instance's, so that pausing the instance pauses them.
+    """
+
+    def __init__(self, name: str, clock: Clock, waits: list[float], offset_ms: float) -> None:
+        self._name = name
         self._clock = clock
         self._waits = waits
         self._offset_ms = int(offset_ms)
@@ -231,3 +296,8 @@ class _RecordingClock:
     def sleep_ms(self, ms: float) -> None:
         self._waits.append(ms)
         self._clock.sleep_ms(ms)
+
+    def wait_ms(self, ms: float, until: threading.Event) -> bool:
+        if isinstance(self._clock, FrozenClock):
+            return self._clock.wait_as(self._name, ms, until)
+        return self._clock.wait_ms(ms, until)

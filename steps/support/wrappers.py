@@ -11,7 +11,7 @@ import errno
 import os
 from collections.abc import Callable, Iterator
 
-from lockspec import FileLeaseStore, FileSystem, Lock, Observation
+from lockspec import FileLeaseStore, FileSystem, Lock, Observation, SetAside
 from lockspec.stores.file.filesystem import StoredFile
 
 Action = Callable[[], None]
@@ -27,11 +27,18 @@ def os_error(message: str) -> OSError:
 
 
 class WatchedStore:
-    """A ``LeaseStore`` that counts observations (looks at an entry) and can act right after one."""
+    """A ``LeaseStore`` that counts observations (looks at an entry), keeps the renewals, and can act after a look.
+
+    It can also make the next renewal raise an error of a type no store
+    should let escape, as a buggy client library might.
+    """
 
     def __init__(self, inner: FileLeaseStore) -> None:
         self.inner = inner
+        self.where = inner.where
         self.observations = 0
+        self.renewed: list[Lock] = []
+        self.next_renewal_error: Exception | None = None
         self._after_next_observation: list[Action] = []
 
     def after_next_observation(self, action: Action) -> None:
@@ -48,22 +55,37 @@ class WatchedStore:
         self._observed()
         return iter(seen)
 
-    def claim_if_absent(self, draft: Lock) -> tuple[Lock | None, Observation]:
-        outcome = self.inner.claim_if_absent(draft)
+    def claim_if_absent(self, draft: Lock, *, wait_ms: float | None = None) -> tuple[Lock | None, Observation]:
+        outcome = self.inner.claim_if_absent(draft, wait_ms=wait_ms)
         self._observed()
         return outcome
 
-    def claim(self, seen: Observation, draft: Lock) -> Lock | None:
-        return self.inner.claim(seen, draft)
+    def claim(self, seen: Observation, draft: Lock, *, wait_ms: float | None = None) -> Lock | None:
+        return self.inner.claim(seen, draft, wait_ms=wait_ms)
 
     def replace(self, seen: Observation, lease: Lock) -> bool:
-        return self.inner.replace(seen, lease)
+        error, self.next_renewal_error = self.next_renewal_error, None
+        if error is not None:
+            raise error
+        replaced = self.inner.replace(seen, lease)
+        if replaced:
+            self.renewed.append(lease)
+        return replaced
 
     def remove(self, seen: Observation) -> bool:
         return self.inner.remove(seen)
 
     def release(self, lease: Lock) -> bool:
         return self.inner.release(lease)
+
+    def kept_aside(self) -> Iterator[SetAside]:
+        return self.inner.kept_aside()
+
+    def discard(self, entry: SetAside) -> bool:
+        return self.inner.discard(entry)
+
+    def clear_leftovers(self) -> list[str]:
+        return self.inner.clear_leftovers()
 
     def close(self) -> None:
         self.inner.close()
@@ -76,12 +98,13 @@ class WatchedStore:
 
 
 class WatchedFileSystem(FileSystem):
-    """The real ``FileSystem``, with faults (one-shot or lasting) and a hook on writes."""
+    """The real ``FileSystem``, with faults (one-shot or lasting) and hooks after a read and a write."""
 
     def __init__(self) -> None:
         self.faults: dict[str, OSError] = {}
         self.lasting_faults: dict[str, OSError] = {}
         self.while_writing: list[Action] = []
+        self.after_reading: list[Action] = []
 
     def fail_next(self, operation: str, error: OSError) -> None:
         """Make the next call of ``operation`` (read, write_new, move, delete) raise ``error``."""
@@ -97,7 +120,11 @@ class WatchedFileSystem(FileSystem):
 
     def read(self, path: str, limit: int) -> StoredFile | None:
         self._maybe_fail("read")
-        return super().read(path, limit)
+        stored = super().read(path, limit)
+        actions, self.after_reading = self.after_reading, []
+        for action in actions:
+            action()
+        return stored
 
     def write_new(self, path: str, data: bytes, mode: int) -> None:
         error = self.faults.pop("write_new", None) or self.lasting_faults.get("write_new")
