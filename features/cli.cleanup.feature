@@ -22,8 +22,8 @@ Feature: An operator cleans up and breaks leases from the command line
     Then the command succeeds
     And its output says:
       """
-      removed resource-2: expired 1.5 min ago (held by 'B', token 1)
-      removed resource-4: unreadable: not JSON*
+      removed resource-2: expired 1.5 min ago (held by 'B', token <B's token>)
+      moved aside resource-4: unreadable: not JSON*
       """
     And the lease file of "resource-2" is gone
     And "resource-1" is still held by instance A with the lease it acquired
@@ -34,7 +34,7 @@ Feature: An operator cleans up and breaks leases from the command line
     Then the command succeeds
     And its output says:
       """
-      would remove resource-2: expired * ago (held by 'B', token 1)
+      would remove resource-2: expired * ago (held by 'B', token <B's token>)
       """
     And the lease file of "resource-2" is still on disk
 
@@ -57,7 +57,7 @@ Feature: An operator cleans up and breaks leases from the command line
     Then the command succeeds
     And its output says:
       """
-      broke the lease on resource-1: held by 'A', token 1; expires in *
+      broke the lease on resource-1: held by 'A', token <A's token>; expires in *
       """
     And its error output logs "broke the lease on 'resource-1'"
     And "resource-1" is free

@@ -8,9 +8,13 @@ Feature: A command runs while holding a lease, like flock(1)
   .   * run acquires the lease, retrying with backoff until --timeout
   .     (default 10 s); if it gives up, the command does not run and the
   .     exit status is 75.
-  .   * While the command runs, the lease is renewed every third of --ttl;
-  .     if it is lost (broken, or taken over), run says so on stderr.
-  .   * SIGINT and SIGTERM are forwarded to the command.
+  .   * While the command runs, the lease is renewed every third of --ttl.
+  .   * If the lease is lost (broken, or taken over), run says so in one line
+  .     on stderr and stops the command: SIGTERM, then SIGKILL after --grace
+  .     (default 10 s); it then exits with status 69. With --on-loss continue,
+  .     the command goes on and run exits with its status.
+  .   * SIGINT and SIGTERM are forwarded to the command. Ctrl-C while run still
+  .     waits for the lease ends it quietly with status 130.
   .   * When the command ends, the lease is released and run exits with the
   .     command's status (128 + N if the command died of signal N).
 
@@ -21,11 +25,11 @@ Feature: A command runs while holding a lease, like flock(1)
     When the operator runs "lockspec run resource-1 --lock-dir $LOCK_DIR -- sh -c 'lockspec status --lock-dir $LOCK_DIR; exit 3'"
     Then the command exits with status 3
     And its output is a table with the rows:
-      | RESOURCE   | STATE | HOLDER         | TOKEN |
-      | resource-1 | held  | lockspec-cli-* | 1     |
+      | RESOURCE   | STATE | HOLDER         |
+      | resource-1 | held  | lockspec-cli-* |
     And "resource-1" is free
 
-  Scenario Outline: run exits with its command's exit status
+  Scenario Outline: run exits with its command's exit status: <script> gives <status>
     When the operator runs "lockspec run resource-1 --lock-dir $LOCK_DIR -- sh -c '<script>'"
     Then the command exits with status <status>
     And "resource-1" is free
@@ -63,16 +67,48 @@ Feature: A command runs while holding a lease, like flock(1)
     When the operator runs "lockspec run resource-1 --ttl 150ms --lock-dir $LOCK_DIR -- sh -c 'sleep 0.6; lockspec status --lock-dir $LOCK_DIR'"
     Then the command succeeds
     And its output is a table with the rows:
-      | RESOURCE   | STATE | HOLDER         | TOKEN | EXPIRES |
-      | resource-1 | held  | lockspec-cli-* | 1     | in *    |
+      | RESOURCE   | STATE | HOLDER         | EXPIRES |
+      | resource-1 | held  | lockspec-cli-* | in *    |
 
-  Scenario: A run whose lease is broken while its command runs reports the loss
-    When the operator starts "lockspec run resource-1 --ttl 300ms --lock-dir $LOCK_DIR -- sh -c 'echo started; read go'" as run 1
+  Scenario: A run whose lease is lost stops its command, says so in one line, and exits with status 69
+    When the operator starts "lockspec run resource-1 --ttl 300ms --lock-dir $LOCK_DIR -- sh -c "trap 'echo got TERM >> $LOG; exit 0' TERM; echo started; while true; do sleep 0.05; done"" as run 1
+    And run 1 has printed "started"
+    And the operator runs "lockspec break resource-1 --force --lock-dir $LOCK_DIR"
+    Then run 1 ends with status 69
+    And the log reads:
+      """
+      got TERM
+      """
+    And run 1 said once, in one line, that it lost the lease on "resource-1"
+
+  Scenario: A command that ignores SIGTERM after its lease was lost is killed once the grace period is over
+    When the operator starts "lockspec run resource-1 --ttl 300ms --grace 200ms --lock-dir $LOCK_DIR -- sh -c "trap '' TERM; echo started; while true; do sleep 0.05; done"" as run 1
+    And run 1 has printed "started"
+    And the operator runs "lockspec break resource-1 --force --lock-dir $LOCK_DIR"
+    Then run 1 ends with status 69
+    And run 1 said once, in one line, that it lost the lease on "resource-1"
+
+  Scenario: With --on-loss continue, a run whose lease is lost lets its command finish
+    When the operator starts "lockspec run resource-1 --ttl 300ms --on-loss continue --lock-dir $LOCK_DIR -- sh -c 'echo started; read go; echo finished >> $LOG'" as run 1
     And run 1 has printed "started"
     And the operator runs "lockspec break resource-1 --force --lock-dir $LOCK_DIR"
     And run 1 has reported "lost the lease on resource-1"
     And run 1 is told to finish
     Then run 1 ends with status 0
+    And the log reads:
+      """
+      finished
+      """
+    And run 1 said once, in one line, that it lost the lease on "resource-1"
+
+  Scenario: Ctrl-C while run waits for the lease ends it quietly with status 130
+    Given instance A holds "resource-1" with a TTL of 30 s
+    When the operator starts "lockspec -vv run resource-1 --timeout 30s --lock-dir $LOCK_DIR -- sh -c 'echo ran >> $LOG'" as run 1
+    And run 1 has reported that "resource-1" is held
+    And run 1 is sent SIGINT
+    Then run 1 ends with status 130
+    And run 1 wrote no traceback
+    And the log is empty
 
   Scenario: SIGTERM is forwarded to the command, and the lease is released
     When the operator starts "lockspec run resource-1 --lock-dir $LOCK_DIR -- sh -c "trap 'echo got TERM >> $LOG; exit 7' TERM; echo ready; while true; do sleep 0.05; done"" as run 1
@@ -90,7 +126,7 @@ Feature: A command runs while holding a lease, like flock(1)
     Then the command succeeds
     And the folder "group-locks" next to the lock directory has mode 2770
 
-  Scenario Outline: A command that cannot be started is reported like a shell would
+  Scenario Outline: A command that cannot be started is reported like a shell would: <complaint>
     When the operator runs "lockspec run resource-1 --lock-dir $LOCK_DIR -- <command>"
     Then the command exits with status <status>
     And its error output is one line naming "<complaint>"

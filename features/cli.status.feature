@@ -8,7 +8,13 @@ Feature: An operator sees every lease with `lockspec status`
   .   * One row per lease, sorted by resource: holder, host, pid, fencing token,
   .     acquisition time (UTC), expiry, and state.
   .   * The states: held; expired; holder gone (the holder's process on this
-  .     host no longer exists, though the lease has not expired yet); unreadable.
+  .     host no longer exists, though the lease has not expired yet);
+  .     unreadable; set aside (an unreadable lease file kept for inspection).
+  .   * The status judges leases as the instances do: give it their clock
+  .     skew margin (--max-clock-skew) and, if they do not check whether
+  .     holders are alive, --no-detect-dead-holders.
+  .   * Looking creates nothing: status, cleanup --dry-run and a refused
+  .     break leave the folder they look at as it was.
   .   * --json prints the same as a JSON document of schema 1.
   .   * The lock directory comes from --lock-dir, or else LOCKSPEC_DIR;
   .     without either, the command is a usage error (exit status 64).
@@ -25,11 +31,52 @@ Feature: An operator sees every lease with `lockspec status`
     When the operator runs "lockspec status --lock-dir $LOCK_DIR"
     Then the command succeeds
     And its output is a table with the rows:
-      | RESOURCE   | STATE       | HOLDER | HOST      | PID | TOKEN | EXPIRES             |
-      | resource-1 | held        | A      | this host | *   | 1     | in *                |
-      | resource-2 | expired     | B      | this host | *   | 1     | 2.0 h ago           |
-      | resource-3 | holder gone | P      | this host | *   | 1     | in *                |
-      | resource-4 | unreadable  | -      | -         | -   | -     | unreadable: not JSON* |
+      | RESOURCE   | STATE       | HOLDER | HOST      | PID | TOKEN       | EXPIRES               |
+      | resource-1 | held        | A      | this host | *   | <A's token> | in *                  |
+      | resource-2 | expired     | B      | this host | *   | <B's token> | 2.0 h ago             |
+      | resource-3 | holder gone | P      | this host | *   | <P's token> | in *                  |
+      | resource-4 | unreadable  | -      | -         | -   | -           | unreadable: not JSON* |
+
+  Scenario Outline: The status judges leases as the instances do: <option>
+    Given <situation>
+    When the operator runs "lockspec status <option> --lock-dir $LOCK_DIR"
+    Then the command succeeds
+    And its output is a table with the rows:
+      | RESOURCE   | STATE |
+      | resource-1 | held  |
+
+    Examples:
+      | option                   | situation                                                                     |
+      | --max-clock-skew 10s     | instance B, which still runs, let its lease on "resource-1" expire 200 ms ago |
+      | --no-detect-dead-holders | a process that has since exited holds "resource-1" with a TTL of 30 s         |
+
+  Scenario: The status lists what was set aside as unreadable
+    Given the file "resource-4.lock" in the lock directory contains 'INVALID{JSON'
+    And instance A has cleaned up expired locks
+    When the operator runs "lockspec status --lock-dir $LOCK_DIR"
+    Then the command succeeds
+    And its output is a table with the rows:
+      | RESOURCE   | STATE     | HOLDER | EXPIRES                                |
+      | resource-4 | set aside | -      | set aside * ago, unreadable: not JSON* |
+
+  Scenario Outline: A command that only looks creates nothing: <command>
+    Given a folder "untouched" next to the lock directory, which lockspec never used
+    When the operator runs "<command> --lock-dir $LOCK_DIR/../untouched"
+    Then the command exits with status <status>
+    And the folder "untouched" next to the lock directory is still empty
+
+    Examples:
+      | command                   | status | comment              |
+      | lockspec status           | 0      |                      |
+      | lockspec status --json    | 0      |                      |
+      | lockspec cleanup --dry-run | 0     |                      |
+      | lockspec break resource-1 | 64     | refused: no --force  |
+
+  Scenario: A reader that stops early ends the status quietly
+    Given instance A holds 300 resources
+    When the operator runs "lockspec status --json --lock-dir $LOCK_DIR | head -n 1" in a shell
+    Then the command succeeds
+    And its error output is empty
 
   Scenario: The status as a JSON document
     Given instance A holds "resource-1" with a TTL of 30 s
@@ -38,8 +85,8 @@ Feature: An operator sees every lease with `lockspec status`
     Then the command succeeds
     And its output is a JSON document of schema 1 whose leases are:
       | resource   | state   | holder | fencing_token | file            |
-      | resource-1 | held    | A      | 1             | resource-1.lock |
-      | resource-2 | expired | B      | 1             | resource-2.lock |
+      | resource-1 | held    | A      | <A's token>   | resource-1.lock |
+      | resource-2 | expired | B      | <B's token>   | resource-2.lock |
 
   Scenario: An empty lock directory has no leases
     When the operator runs "lockspec status --lock-dir $LOCK_DIR"
@@ -49,7 +96,7 @@ Feature: An operator sees every lease with `lockspec status`
       no leases
       """
 
-  Scenario Outline: A mistake on the command line is a usage error in one line
+  Scenario Outline: A mistake on the command line is a usage error in one line: <command>
     When the operator runs "<command>"
     Then the command exits with status 64
     And its error output is one line naming "<complaint>"
@@ -61,7 +108,12 @@ Feature: An operator sees every lease with `lockspec status`
       | lockspec frobnicate --lock-dir $LOCK_DIR     | frobnicate         |
       | lockspec status --lock-dir $LOCK_DIR -- ls   | only run           |
       | lockspec run r --ttl 30 --lock-dir $LOCK_DIR -- true | invalid --ttl |
+      | lockspec run r --ttl 0ms --lock-dir $LOCK_DIR -- true | invalid --ttl: must be greater than 0 |
+      | lockspec run r --timeout 9000h --lock-dir $LOCK_DIR -- true | invalid --timeout: must be at most |
+      | lockspec run r --grace 0s --lock-dir $LOCK_DIR -- true | invalid --grace |
+      | lockspec status --max-clock-skew 2 --lock-dir $LOCK_DIR | invalid --max-clock-skew |
       | lockspec run r --lock-dir $LOCK_DIR          | needs a command    |
+      | lockspec run r --lock-dir $LOCK_DIR sh -c true | put the command after -- |
 
   Scenario: The status of a lock directory that does not exist is an error, and creates nothing
     When the operator runs "lockspec status --lock-dir $LOCK_DIR/typo"

@@ -11,12 +11,13 @@ Feature: Instances whose clocks disagree do not steal live leases
   .     instance's lease only once its clock reaches the expiry time plus the
   .     margin. The margin is 0 by default: instances on one host share a clock.
   .   * Set the margin to a bound on how far the instances' clocks disagree.
+  .   * An instance's status judges leases as the instance does, margin included.
 
   Background:
     Given instances A and B share a lock directory
     And instance A holds "resource-1" with a TTL of 30 s
 
-  Scenario Outline: A clock running ahead takes over a live lease unless the margin covers the skew
+  Scenario Outline: A clock running ahead takes over a live lease unless the margin covers the skew: margin <margin>, after <elapsed>
     Given instance B's clock runs 2 s ahead, and it allows for <margin> of clock skew
     And <elapsed> have passed
     When instance B tries to acquire "resource-1"
@@ -35,3 +36,9 @@ Feature: Instances whose clocks disagree do not steal live leases
     When instance B cleans up expired locks
     Then the cleanup reports nothing
     And "resource-1" is still held by instance A with the lease it acquired
+
+  Scenario: The status agrees with the margin: a lease it still respects is held
+    Given instance B's clock runs 2 s ahead, and it allows for 2 s of clock skew
+    And 29 s have passed
+    When instance B looks at the status of every lease
+    Then instance B sees "resource-1" as held

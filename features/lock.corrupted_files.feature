@@ -13,6 +13,8 @@ Feature: An unreadable lease file never blocks a resource
   .     instance takes it over. Cleanup removes it too.
   .   * Either way the unreadable file is moved aside into the lock
   .     directory's .lockspec/unreadable/ folder and a warning is logged.
+  .   * What was set aside shows in the status, and is kept for a week;
+  .     then cleanup purges it.
   .   * Files whose names lockspec never writes are not leases and are left alone.
 
   Background:
@@ -26,7 +28,26 @@ Feature: An unreadable lease file never blocks a resource
     And the unreadable file was kept aside, containing 'INVALID{JSON'
     And a warning about "resource-1.lock" was logged
 
-  Scenario Outline: An instance takes over a resource whose lease file is unreadable (plan 2.6)
+  Scenario: What was set aside shows in the status
+    Given the file "resource-1.lock" in the lock directory contains 'INVALID{JSON'
+    And instance A has cleaned up expired locks
+    When instance A looks at the status of every lease
+    Then instance A sees "resource-1" as set aside
+
+  @frozen_clock
+  Scenario Outline: What was set aside is kept for a week, then purged by cleanup: after <elapsed>
+    Given the file "resource-1.lock" in the lock directory contains 'INVALID{JSON'
+    And instance A has cleaned up expired locks
+    And <elapsed> have passed
+    When instance A cleans up expired locks
+    Then the unreadable file <outcome>
+
+    Examples:
+      | elapsed | outcome                                   |
+      | 167 h   | was kept aside, containing 'INVALID{JSON' |
+      | 168 h   | was purged                                |
+
+  Scenario Outline: An instance takes over a resource whose lease file is unreadable: <comment> (plan 2.6)
     Given the file "resource-1.lock" in the lock directory contains '<contents>'
     When instance A tries to acquire "resource-1"
     Then instance A gets the lock on "resource-1"
@@ -64,7 +85,7 @@ Feature: An unreadable lease file never blocks a resource
     Then instance A gets the lock on "resource-1"
     And the unreadable file was kept aside, 10 KiB long
 
-  Scenario Outline: Something other than a regular file at a lease path is set aside, never followed
+  Scenario Outline: Something other than a regular file at a lease path is set aside, never followed: <thing>
     Given the lease path of "resource-1" is <thing>
     When instance A tries to acquire "resource-1"
     Then instance A gets the lock on "resource-1"
@@ -79,7 +100,7 @@ Feature: An unreadable lease file never blocks a resource
       | a symbolic link to a folder outside the lock directory | symbolic link |
       | a dangling symbolic link                               | symbolic link |
 
-  Scenario Outline: Files that lockspec never writes are left alone by cleanup
+  Scenario Outline: Files that lockspec never writes are left alone by cleanup: <file name>, <comment>
     Given the file "<file name>" in the lock directory contains 'INVALID{JSON'
     When instance A cleans up expired locks
     Then the cleanup reports nothing

@@ -13,6 +13,9 @@ Feature: A crashed holder blocks others no longer than its TTL
   .     taken over or cleaned up at once. Anything that cannot be proven
   .     (another host, no recorded identity) falls back to the TTL. An
   .     instance can be told not to check.
+  .   * A lease names the process that acquired it or last renewed it: a
+  .     holder that forks, lets its child keep the lease alive and exits (as a
+  .     daemon starts) has handed the lease to its child.
   .   * Whoever takes over gets a higher fencing token than the dead holder.
 
   Background:
@@ -51,9 +54,9 @@ Feature: A crashed holder blocks others no longer than its TTL
     When instance B tries to acquire "resource-1"
     Then instance B gets the lock on "resource-1"
     And its fencing token is higher than that of instance A's lease
-    And an info message about "B: took over 'resource-1' from 'A', whose lease expired 50 ms ago (token 1, now 2)" was logged
+    And an info message about "B: took over 'resource-1' from 'A', whose lease expired 50 ms ago (token <A's token>, now <B's token>)" was logged
 
-  Scenario Outline: A lease whose holder process provably no longer runs is taken over at once
+  Scenario Outline: A lease whose holder process provably no longer runs is taken over at once: <holder>
     Given instance A holds "resource-1" with a TTL of 30 s
     But its lease records the holder as <holder>
     When instance B tries to acquire "resource-1"
@@ -73,7 +76,7 @@ Feature: A crashed holder blocks others no longer than its TTL
     But its lease records the holder as a process on this host that has exited
     When instance B tries to acquire "resource-1"
     Then an info message about "B: took over 'resource-1' from 'A', whose process" was logged
-    And an info message about "is gone (token 1, now 2)" was logged
+    And an info message about "is gone (token <A's token>, now <B's token>)" was logged
 
   Scenario: Cleanup removes the lease of a holder that provably no longer runs
     Given instance A holds "resource-1" with a TTL of 30 s
@@ -89,6 +92,13 @@ Feature: A crashed holder blocks others no longer than its TTL
     When instance B tries to acquire "resource-1"
     Then instance B is refused
 
+  Scenario: An instance told not to check holders reports a dead holder's lease as held
+    Given instance B does not check whether holders are alive
+    And instance A holds "resource-1" with a TTL of 30 s
+    But its lease records the holder as a process on this host that has exited
+    When instance B looks at the status of every lease
+    Then instance B sees "resource-1" as held
+
   @processes
   Scenario: A holder process killed with SIGKILL on this host is taken over at once (plan 2.3)
     Given a separate process P holds "resource-1" with a TTL of 30 s
@@ -97,6 +107,14 @@ Feature: A crashed holder blocks others no longer than its TTL
     Then instance B gets the lock on "resource-1"
     And instance B got it within 1 s
     And its fencing token is higher than that of process P's lease
+
+  @processes
+  Scenario: A holder that hands its lease to a forked child and exits keeps the resource
+    Given a separate process P holds "resource-1" with a TTL of 30 s
+    And process P has handed its lease to a forked child that keeps it alive, and exited
+    When instance B tries to acquire "resource-1"
+    Then instance B is refused
+    And the lease on "resource-1" names process P's child as its holder
 
   @processes
   Scenario: Without the liveness check, a killed holder is taken over once its TTL has passed (plan 2.3)

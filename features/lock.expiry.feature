@@ -27,7 +27,7 @@ Feature: An expired lease can be cleaned up by any instance
     When instance B tries to acquire "resource-1" with a TTL of 30 s
     Then instance B gets the lock on "resource-1"
 
-  Scenario Outline: A lease is valid until the clock reaches its expiry time
+  Scenario Outline: A lease is valid until the clock reaches its expiry time: after <elapsed>, <comment>
     Given instance A holds "resource-1" with a TTL of 100 ms
     And <elapsed> have passed
     When instance B tries to acquire "resource-1"

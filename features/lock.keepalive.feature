@@ -6,14 +6,17 @@ Feature: A holder keeps its lease alive while it works, and learns when it lost 
   . RULES:
   .   * A keep-alive renews the lease every third of its TTL, keeping its
   .     lock id and fencing token: two renewals may fail before it expires.
-  .   * One failed renewal (a storage hiccup) is logged and retried, not a loss.
+  .     Used as a with-block, it renews until the block ends.
+  .   * One failed renewal (a storage hiccup, or any error a store lets
+  .     escape) is logged and retried, not a loss.
   .   * The lease is lost when a renewal is refused (another instance took it
   .     over, or it was cleaned up or broken) or when renewals keep failing
   .     until the lease has expired. The holder is told once, through the
   .     keep-alive's state and its callback; renewal never re-takes a lease
   .     someone else holds.
   .   * A holder that stops renewing (paused, crashed) is taken over no earlier
-  .     than the expiry of its last renewal.
+  .     than the expiry of its last renewal. A renewal that runs more than half
+  .     an interval late is logged as a warning.
   .   In the frozen-clock scenarios, renewals happen at the keep-alive's
   .   interval on the scenario's clock; "paused" means they stop happening.
 
@@ -28,10 +31,10 @@ Feature: A holder keeps its lease alive while it works, and learns when it lost 
     When instance B tries to acquire "resource-1"
     Then instance B is refused
     And instance A still holds its lease on "resource-1"
-    And its lease was renewed 30 times, keeping its fencing token
+    And instance A's lease was renewed 30 times, keeping its fencing token
 
   @frozen_clock
-  Scenario Outline: A holder whose renewals stop is taken over no earlier than their last expiry
+  Scenario Outline: A holder whose renewals stop is taken over no earlier than their last expiry: <elapsed> after the pause, <comment>
     Given instance A keeps its lease on "resource-1" alive
     And 60 s have passed
     And instance A is paused
@@ -55,6 +58,15 @@ Feature: A holder keeps its lease alive while it works, and learns when it lost 
     And "resource-1" is still held by instance B with the lease it acquired
 
   @frozen_clock
+  Scenario: A holder that resumes after a pause is warned that its renewal ran late
+    Given instance A keeps its lease on "resource-1" alive
+    And instance A is paused
+    And 25 s have passed
+    When instance A resumes
+    Then a warning about "renewal of 'resource-1' (token <A's token>) ran 15000 ms late" was logged
+    And instance A still holds its lease on "resource-1"
+
+  @frozen_clock
   Scenario: A holder's late release after a takeover is refused and leaves the new lease alone
     Given instance A keeps its lease on "resource-1" alive
     And instance A is paused
@@ -70,7 +82,24 @@ Feature: A holder keeps its lease alive while it works, and learns when it lost 
     And the next write by instance A fails with "Input/output error"
     When 60 s pass
     Then instance A still holds its lease on "resource-1"
-    And a warning about "renewing 'resource-1' (token 1) failed, will retry" was logged
+    And a warning about "renewing 'resource-1' (token <A's token>) failed, will retry" was logged
+
+  @frozen_clock
+  Scenario: A renewal that fails with an error no store should raise is retried, not the end of the keep-alive
+    Given instance A keeps its lease on "resource-1" alive
+    And the next renewal by instance A fails with an error no store should raise, "connection reset by peer"
+    When 60 s pass
+    Then instance A still holds its lease on "resource-1"
+    And instance A's lease was renewed 5 times, keeping its fencing token
+    And a warning about "failed, will retry: connection reset by peer" was logged
+
+  @frozen_clock
+  Scenario: A keep-alive used as a with-block stops renewing when the block ends
+    Given instance A has kept its lease on "resource-1" alive in a with-block while 60 s passed
+    And 30 s have passed
+    When instance B tries to acquire "resource-1"
+    Then instance B gets the lock on "resource-1"
+    And instance A's lease was renewed 6 times, keeping its fencing token
 
   @frozen_clock
   Scenario: Renewals failing until the lease has expired lose it

@@ -23,7 +23,7 @@ Feature: A contender retries with exponential backoff
     And instance B waited 10 ms, 20 ms and 40 ms between them
     And exactly 70 ms passed on the clock while instance B tried
 
-  Scenario Outline: The waits double until they reach the cap
+  Scenario Outline: The waits double until they reach the cap: <retries> retries, cap <cap>
     Given instance A holds "resource-1" with a TTL of 30 s
     And instance B backs off from 10 ms, doubling up to <cap>
     When instance B tries to acquire "resource-1" with up to <retries> retries

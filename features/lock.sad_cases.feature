@@ -14,7 +14,7 @@ Feature: Bad input gets a clear error and loses nothing
   Background:
     Given instances A and B share a lock directory
 
-  Scenario Outline: An invalid argument is rejected with a message naming it
+  Scenario Outline: An invalid argument is rejected with a message naming it: <argument>, <comment>
     When instance A tries to acquire <resource> with a TTL of <ttl_ms> ms and <max_retries> retries
     Then instance A fails with an invalid argument error naming "<argument>"
     And no lease file was written
@@ -37,7 +37,7 @@ Feature: Bad input gets a clear error and loses nothing
       | "resource-1"  | 30000        | 1.5         | max_retries | not a whole number         |
       | "resource-1"  | 30000        | 10001       | max_retries | a spin, not a backoff      |
 
-  Scenario Outline: Releasing or renewing something that is not a lock is rejected
+  Scenario Outline: Releasing or renewing something that is not a lock is rejected: <action>
     When instance A tries to <action> something that is not a lock
     Then instance A fails with an invalid argument error naming "lock"
 
@@ -46,7 +46,7 @@ Feature: Bad input gets a clear error and loses nothing
       | release |
       | renew   |
 
-  Scenario Outline: Invalid backoff settings are rejected with a message naming them
+  Scenario Outline: Invalid backoff settings are rejected with a message naming them: <argument> of base <base>, factor <factor>, cap <cap>, jitter <jitter>
     When an instance is started with a backoff of base <base> ms, factor <factor>, cap <cap> ms and jitter <jitter>
     Then starting it fails with an invalid argument error naming "<argument>"
 
@@ -58,7 +58,7 @@ Feature: Bad input gets a clear error and loses nothing
       | 10   | 2      | -1   | 0      | cap_ms   |
       | 10   | 2      | 1000 | 1.5    | jitter   |
 
-  Scenario Outline: An unusable clock skew margin is rejected with a message naming it
+  Scenario Outline: An unusable clock skew margin is rejected with a message naming it: <comment>
     When an instance is started allowing for <margin> ms of clock skew
     Then starting it fails with an invalid argument error naming "max_clock_skew_ms"
 
@@ -68,6 +68,19 @@ Feature: Bad input gets a clear error and loses nothing
       | nan     | NaN                         |
       | 3600001 | over an hour: a unit mistake |
       | "2s"    | a string, not a number      |
+
+  Scenario Outline: A keep-alive renewing every <interval> ms is rejected: <comment>
+    Given instance A holds "resource-1" with a TTL of 30 s
+    When instance A starts a keep-alive on "resource-1" renewing every <interval> ms
+    Then instance A fails with an invalid argument error naming "interval_ms"
+
+    Examples:
+      | interval | comment                               |
+      | 0        | zero: a loop that never waits         |
+      | -5       | negative                              |
+      | nan      | not a number                          |
+      | 30000    | the TTL itself: it would always be late |
+      | "10s"    | a string, not a number                |
 
   Scenario: An empty instance id is rejected rather than replaced
     When an instance is started with the instance id ''
@@ -82,7 +95,7 @@ Feature: Bad input gets a clear error and loses nothing
     When instance C is started with "not-a-folder" as its lock directory
     Then starting it fails with a storage error naming "not-a-folder"
 
-  Scenario Outline: A lock directory removed underneath the instances is an error, never recreated elsewhere
+  Scenario Outline: A lock directory removed underneath the instances is an error, never recreated elsewhere: <action>
     Given the lock directory was removed underneath the instances
     When instance A <action>
     Then instance A fails with a storage error naming "locks" and "No such file or directory"
@@ -115,7 +128,7 @@ Feature: Bad input gets a clear error and loses nothing
     And the file "resource-1.lock" in the lock directory still contains 'INVALID{JSON'
 
   @in_process
-  Scenario Outline: A storage failure while acquiring is reported with its path and cause
+  Scenario Outline: A storage failure while acquiring is reported with its path and cause: <error> at <operation>
     Given instance B holds "resource-2"
     And the next <operation> by instance A fails with "<error>"
     When instance A tries to acquire "resource-1"

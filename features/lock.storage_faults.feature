@@ -18,7 +18,7 @@ Feature: A storage fault is a clear error that loses nothing
   Background:
     Given instances A and B share a lock directory
 
-  Scenario Outline: A fault at any step of any action is reported and damages nothing
+  Scenario Outline: A fault at any step of any action is reported and damages nothing: <error> at <operation> when it <action>, <situation>
     Given <situation>
     And the next <operation> by instance A fails with "<error>"
     When instance A <action>
@@ -41,3 +41,4 @@ Feature: A storage fault is a clear error that loses nothing
       | instance B held "resource-1" until 1 s ago                             | removal   | Permission denied       | cleans up expired locks           |
       | the file "resource-1.lock" in the lock directory contains 'INVALID{JSON' | rename  | Input/output error      | cleans up expired locks           |
       | the file "resource-1.lock" in the lock directory contains 'INVALID{JSON' | rename  | Permission denied       | tries to acquire "resource-1"     |
+      | the file "resource-1.lock" in the lock directory contains 'INVALID{JSON' | write   | No space left on device | tries to acquire "resource-1"     |

@@ -42,7 +42,7 @@ Feature: The defects of the plan's original coordinator stay fixed
 
   Rule: 4. Distinct resource names are distinct locks, always inside the lock directory
 
-    Scenario Outline: Names that upstream merged into one lock file are separate locks
+    Scenario Outline: Names that upstream merged into one lock file are separate locks: "<first>" and "<second>"
       Given instance A holds "<first>"
       When instance B tries to acquire "<second>"
       Then instance B gets the lock on "<second>"
@@ -54,7 +54,7 @@ Feature: The defects of the plan's original coordinator stay fixed
         | a/b   | a_b    |
         | Ab    | ab     |
 
-    Scenario Outline: A lease file never lands outside the lock directory, whatever the name
+    Scenario Outline: A lease file never lands outside the lock directory, whatever the name: "<name>", <comment>
       When instance A tries to acquire "<name>"
       Then instance A gets the lock on "<name>"
       And its lease file lies directly in the lock directory

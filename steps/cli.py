@@ -8,10 +8,19 @@ import signal
 import socket
 from pathlib import Path
 
-from behave import then, when
+from behave import given, then, when
 from behave.model import Table
 from behave.runner import Context
-from hamcrest import assert_that, contains_exactly, contains_string, equal_to, greater_than, has_length, is_
+from hamcrest import (
+    assert_that,
+    contains_exactly,
+    contains_string,
+    empty,
+    equal_to,
+    greater_than,
+    has_length,
+    is_,
+)
 
 from steps.support.processes import (
     Finished,
@@ -20,18 +29,52 @@ from steps.support.processes import (
     finish,
     operator_environment,
     read_line,
+    shell_line,
     start,
     stop,
 )
+
+
+class _Run:
+    """A command started in the background, and what the steps have read of its error output so far."""
+
+    def __init__(self, process: Process) -> None:
+        self.process = process
+        self.stderr_read: list[str] = []
+        self.finished: Finished | None = None
+
+    def read_error_line(self) -> str:
+        line = read_line(self.process, stream="stderr")
+        self.stderr_read.append(line)
+        return line
+
+    def finish(self) -> Finished:
+        """Let it end; what it wrote on stderr includes the lines the steps already read."""
+        done = finish(self.process)
+        self.finished = Finished(done.status, done.out, "".join(f"{line}\n" for line in self.stderr_read) + done.err)
+        return self.finished
 
 
 def _places(context: Context) -> dict[str, Path]:
     return {"LOCK_DIR": context.world.lock_dir, "LOG": context.world.lock_dir.parent / "log"}
 
 
+def _run_of(context: Context, label: str) -> _Run:
+    run: _Run = context.runs[label]
+    return run
+
+
 @when('the operator runs "{command}"')
 def run_command(context: Context, command: str) -> None:
     _run(context, command, with_variable=False)
+
+
+@when('the operator runs "{command}" in a shell')
+def run_in_shell(context: Context, command: str) -> None:
+    # The operator's shell finds the installed lockspec on its PATH.
+    process = start(["sh", "-c", shell_line(command, _places(context))], operator_environment(None))
+    context.add_cleanup(stop, process)
+    context.finished = finish(process)
 
 
 @when('the operator runs "{command}" with LOCKSPEC_DIR set to the lock directory')
@@ -43,40 +86,56 @@ def run_command_with_variable(context: Context, command: str) -> None:
 def start_command(context: Context, command: str, label: str) -> None:
     process = start(command_line(command, _places(context)), operator_environment(None))
     context.add_cleanup(stop, process)
-    context.runs = {**getattr(context, "runs", {}), label: process}
+    context.runs = {**getattr(context, "runs", {}), label: _Run(process)}
 
 
 @when('run {label} has printed "{line}"')
 def has_printed(context: Context, label: str, line: str) -> None:
-    assert_that(read_line(context.runs[label]), equal_to(line), f"the next line run {label} printed")
+    assert_that(read_line(_run_of(context, label).process), equal_to(line), f"the next line run {label} printed")
 
 
 @when('run {label} has reported that "{resource}" is held')
 def reported_held(context: Context, label: str, resource: str) -> None:
-    _wait_for_report(context.runs[label], f"{resource!r} is held by")
+    _wait_for_report(_run_of(context, label), f"{resource!r} is held by")
 
 
 @when('run {label} has reported "{text}"')
 def reported(context: Context, label: str, text: str) -> None:
-    _wait_for_report(context.runs[label], text)
+    _wait_for_report(_run_of(context, label), text)
 
 
 @when("run {label} is told to finish")
 def tell_to_finish(context: Context, label: str) -> None:
-    stdin = context.runs[label].stdin
+    stdin = _run_of(context, label).process.stdin
     assert stdin is not None
     stdin.write(b"go\n")
 
 
-@when("run {label} is sent SIGTERM")
-def send_sigterm(context: Context, label: str) -> None:
-    context.runs[label].send_signal(signal.SIGTERM)
+@when("run {label} is sent {name:Signal}")
+def send_signal(context: Context, label: str, name: signal.Signals) -> None:
+    _run_of(context, label).process.send_signal(name)
 
 
 @then("run {label} ends with status {status:d}")
 def run_ends(context: Context, label: str, status: int) -> None:
-    done = finish(context.runs[label])
+    done = _run_of(context, label).finish()
     assert_that(done.status, equal_to(status), f"exit status of run {label}; it said: {done.err}")
+
+
+@then("run {label} wrote no traceback")
+def no_traceback(context: Context, label: str) -> None:
+    done = _run_of(context, label).finished
+    assert done is not None, f"run {label} has not ended yet"
+    assert_that("Traceback" in done.err, is_(False), f"a traceback in what run {label} wrote on stderr: {done.err}")
+
+
+@then('run {label} said once, in one line, that it lost the lease on "{resource}"')
+def said_lost_once(context: Context, label: str, resource: str) -> None:
+    done = _run_of(context, label).finished
+    assert done is not None, f"run {label} has not ended yet"
+    about_loss = [line for line in done.err.splitlines() if "lost" in line]
+    assert_that(about_loss, has_length(1), f"lines of run {label}'s error output about a loss:\n{done.err}")
+    assert_that(about_loss[0], contains_string(f"lost the lease on {resource}"))
 
 
 @then("the command succeeds")
@@ -98,6 +157,22 @@ def one_line_error(context: Context, text: str) -> None:
     assert_that(lines[0], contains_string(text))
 
 
+@then("its error output is empty")
+def error_output_empty(context: Context) -> None:
+    assert_that(context.finished.err, equal_to(""), "what the command wrote on stderr")
+
+
+@given('a folder "{name}" next to the lock directory, which lockspec never used')
+def untouched_folder(context: Context, name: str) -> None:
+    (context.world.lock_dir.parent / name).mkdir()
+
+
+@then('the folder "{name}" next to the lock directory is still empty')
+def still_empty(context: Context, name: str) -> None:
+    inside = sorted(path.name for path in (context.world.lock_dir.parent / name).iterdir())
+    assert_that(inside, is_(empty()), f"what {name} holds")
+
+
 @then('its error output logs "{text}"')
 def error_output_logs(context: Context, text: str) -> None:
     assert_that(context.finished.err, contains_string(text), "what the command logged on stderr")
@@ -105,7 +180,7 @@ def error_output_logs(context: Context, text: str) -> None:
 
 @then("its output says:")
 def output_says(context: Context) -> None:
-    expected = context.text.splitlines()
+    expected = context.world.expand(context.text).splitlines()
     lines = context.finished.out.splitlines()
     assert_that(lines, has_length(len(expected)), f"lines of output:\n{context.finished.out}")
     for line, pattern in zip(lines, expected, strict=True):
@@ -129,7 +204,7 @@ def output_table(context: Context) -> None:
         )
         for line in lines[1:]
     ]
-    _assert_rows(rows, context.table)
+    _assert_rows(context, rows, context.table)
 
 
 @then("its output is a JSON document of schema {schema:d} whose leases are:")
@@ -137,7 +212,9 @@ def output_json(context: Context, schema: int) -> None:
     document = json.loads(context.finished.out)
     assert_that(document["schema"], equal_to(schema), "the document's schema")
     assert_that(document["lock_dir"], equal_to(str(context.world.lock_dir)), "the lock directory it names")
-    _assert_rows([{key: str(value) for key, value in lease.items()} for lease in document["leases"]], context.table)
+    _assert_rows(
+        context, [{key: str(value) for key, value in lease.items()} for lease in document["leases"]], context.table
+    )
 
 
 @then("the log reads:")
@@ -152,9 +229,9 @@ def log_empty(context: Context) -> None:
     assert_that(log.read_text() if log.exists() else "", equal_to(""), "the log")
 
 
-def _wait_for_report(process: Process, text: str) -> None:
-    """Read the process's stderr until a line contains ``text`` (each read bounded)."""
-    while text not in read_line(process, stream="stderr"):
+def _wait_for_report(run: _Run, text: str) -> None:
+    """Read the run's stderr until a line contains ``text`` (each read bounded)."""
+    while text not in run.read_error_line():
         pass
 
 
@@ -165,8 +242,8 @@ def _run(context: Context, command: str, *, with_variable: bool) -> None:
     context.finished = finish(process)
 
 
-def _assert_rows(rows: list[dict[str, str]], table: Table) -> None:
-    expected = [dict(zip(table.headings, row.cells, strict=True)) for row in table]
+def _assert_rows(context: Context, rows: list[dict[str, str]], table: Table) -> None:
+    expected = [dict(zip(table.headings, map(context.world.expand, row.cells), strict=True)) for row in table]
     assert_that(rows, has_length(len(expected)), f"rows listed: {rows}")
     for row, wanted in zip(rows, expected, strict=True):
         for column, written in wanted.items():

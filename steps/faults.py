@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import math
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,20 +13,10 @@ from hamcrest import assert_that, equal_to, instance_of
 from lockspec import Backoff, Coordinator, InvalidArgumentError, LockError, LockStorageError
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 from steps.support.matchers import a_success, an_error
+from steps.support.parameters import python_value
 from steps.support.wrappers import os_error
 
 _OPERATIONS = {"read": "read", "write": "write_new", "rename": "move", "removal": "delete"}
-_REPEATED = re.compile(r'"(.)" \* (\d+)')
-
-
-def python_value(text: str) -> object:
-    """Read an argument as written in a table: a Python literal, nan, inf, or "c" * n."""
-    if text in ("nan", "inf"):
-        return math.nan if text == "nan" else math.inf
-    repeated = _REPEATED.fullmatch(text)
-    if repeated:
-        return repeated.group(1) * int(repeated.group(2))
-    return ast.literal_eval(text)
 
 
 @given('the next {operation} by instance {name} fails with "{message}"')

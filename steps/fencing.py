@@ -14,6 +14,9 @@ _ENDINGS = {
     "expiry and cleanup",
     "expiry, cleanup and a restart of every instance",
     "corruption of its lease file",
+    "release, and 1 ms later the loss of the store's fencing counters",
+    "release, and 1 ms later corruption of the store's fencing counters",
+    "expiry, and 1 ms later the loss of the store's fencing counters",
 }
 
 
@@ -51,12 +54,19 @@ def lease_ended(context: Context, name: str, ending: str) -> None:
     lease = world.lease_of(name, "resource-1")
     if ending not in _ENDINGS:
         raise NotImplementedError(f"no way to end a lease by {ending!r}; known: {sorted(_ENDINGS)}")
-    if ending == "release":
+    if ending.startswith("release"):
         assert_that(world.instance(name).release_lock(lease), is_(True), "the release")
     elif ending == "corruption of its lease file":
         world.lease_path("resource-1").write_text("INVALID{JSON")
     else:
         world.clock.advance(lease.expires_at_ms - lease.acquired_at_ms)
+    if "1 ms later" in ending:
+        world.clock.advance(1)
+    if "the loss of the store's fencing counters" in ending:
+        world.lock_directory.remove_bookkeeping()
+    elif "corruption of the store's fencing counters" in ending:
+        world.lock_directory.corrupt_fencing_counters()
+    if ending.startswith("expiry"):
         if "cleanup" in ending:
             assert_that(world.instance(name).cleanup_expired_locks(), equal_to(["resource-1"]), "the cleanup")
         if "restart of every instance" in ending:

@@ -19,7 +19,7 @@ from hamcrest import (
     starts_with,
 )
 
-from lockspec import Backoff, Coordinator, Lock, LockTimeout
+from lockspec import Backoff, Coordinator, LeaseStatus, Lock, LockLost, LockTimeout
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 from steps.support.matchers import a_refusal, an_error, granted_to, held_by
 
@@ -77,6 +77,13 @@ def held_until(context: Context, name: str, resource: str, ago: float) -> None:
     context.world.start(name)
 
 
+@given('instance {name}, which still runs, let its lease on "{resource}" expire {ago:Duration} ago')
+def let_expire(context: Context, name: str, resource: str, ago: float) -> None:
+    ttl = 300
+    holds_with_ttl(context, name, resource, ttl)
+    context.world.clock.advance(ttl + ago)
+
+
 @given('instance {name} holds "{resource}"')
 @given('instance {name} has acquired "{resource}"')
 def holds(context: Context, name: str, resource: str) -> None:
@@ -89,6 +96,12 @@ def holds_again_at_once(context: Context, name: str, resource: str) -> None:
     holds(context, name, resource)
     after = context.world.lease_of(name, resource)
     assert_that(after.acquired_at_ms, equal_to(before.acquired_at_ms), "both acquisitions in one millisecond")
+
+
+@given("instance {name} holds {count:d} resources")
+def holds_many(context: Context, name: str, count: int) -> None:
+    for number in range(1, count + 1):
+        holds(context, name, f"resource-{number}")
 
 
 @given("instance {name} holds a resource whose name is {length:d} characters long")
@@ -163,12 +176,51 @@ def work_under_lock(context: Context, name: str, resource: str, timeout: float) 
 
 @when('instance {name} works on "{resource}" under its lock for {duration:Duration} with a TTL of {ttl:Duration}')
 def work_for(context: Context, name: str, resource: str, duration: float, ttl: float) -> None:
+    _work_under_lock(context, name, resource, duration, ttl, keep_alive=True)
+
+
+@when(
+    'instance {name} works on "{resource}" under its lock without keeping it alive,'
+    " for {duration:Duration} with a TTL of {ttl:Duration}"
+)
+def work_for_without_keepalive(context: Context, name: str, resource: str, duration: float, ttl: float) -> None:
+    _work_under_lock(context, name, resource, duration, ttl, keep_alive=False)
+
+
+def _work_under_lock(
+    context: Context, name: str, resource: str, duration: float, ttl: float, *, keep_alive: bool
+) -> None:
     def work(instance: Coordinator) -> Lock:
-        with instance.lock(resource, ttl_ms=ttl, timeout_ms=1000) as lease:
+        # Kept alive by default: only the other case says so.
+        if keep_alive:
+            block = instance.lock(resource, ttl_ms=ttl, timeout_ms=1000)
+        else:
+            block = instance.lock(resource, ttl_ms=ttl, timeout_ms=1000, keep_alive=False)
+        with block as lease:
             context.world.clock.advance(duration)
             return lease
 
     context.world.act(name, work)
+
+
+@given('instance {name} will try to acquire "{resource}" {delay:Duration} from now')
+def try_acquire_later(context: Context, name: str, resource: str, delay: float) -> None:
+    context.world.clock.schedule(delay, lambda: try_acquire(context, name, resource))
+
+
+@given('instance {name} will break the lease on "{resource}" {delay:Duration} from now')
+def break_later(context: Context, name: str, resource: str, delay: float) -> None:
+    context.world.clock.schedule(delay, lambda: context.world.act(name, lambda instance: instance.break_lock(resource)))
+
+
+@then('instance {name}\'s work ended holding its lease on "{resource}"')
+def work_ended_holding(context: Context, name: str, resource: str) -> None:
+    assert_that(context.world.outcome(name), granted_to(context.world.id_of(name), resource))
+
+
+@then('instance {name} is told, as its block ends, that it lost its lease on "{resource}"')
+def told_lost_at_block_end(context: Context, name: str, resource: str) -> None:
+    assert_that(context.world.outcome(name), an_error(LockLost, repr(resource), "lost the lease"))
 
 
 @when('instance {name} releases its lock on "{resource}"')
@@ -332,3 +384,15 @@ def keeps_identity(context: Context, name: str) -> None:
         equal_to((first.lock_id, first.acquired_at_ms, first.fencing_token)),
         "lock id, acquisition time and fencing token after renewal",
     )
+
+
+@when("instance {name} looks at the status of every lease")
+def look_at_status(context: Context, name: str) -> None:
+    context.world.act(name, lambda instance: instance.status())
+
+
+@then('instance {name} sees "{resource}" as {state}')
+def sees_as(context: Context, name: str, resource: str, state: str) -> None:
+    entries: list[LeaseStatus] = context.world.outcome(name)
+    states = {entry.resource: entry.state.value for entry in entries}
+    assert_that(states.get(resource), equal_to(state), f"the state of {resource!r} in {name}'s status: {states}")

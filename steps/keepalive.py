@@ -1,8 +1,9 @@
 """Steps about keeping a lease alive: renewals while the holder works, and learning of a loss.
 
-With the frozen clock, the keep-alive's renewals are scheduled on the
-scenario's clock at the keep-alive's own interval, so that they happen at
-exact instants; in ``@processes`` scenarios its own thread renews in real time.
+The keep-alive's own thread renews, waiting on the instance's clock: with the
+frozen clock, at exactly its instants as the steps move time; in
+``@processes`` scenarios, in real time. A paused instance's keep-alive does
+not run until the instance resumes.
 """
 
 from __future__ import annotations
@@ -11,56 +12,38 @@ from behave import given, then, when
 from behave.runner import Context
 from hamcrest import assert_that, contains_string, equal_to, has_length, is_
 
-from lockspec import Lock
-from lockspec.keepalive import KeepAlive
+from lockspec import KeepAlive, Lock
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
-from steps.support.frozen_clock import FrozenClock
 from steps.support.matchers import held_by
+from steps.support.parameters import python_value
 from steps.support.wrappers import os_error
 
 
-class _Beats:
-    """A keep-alive's renewals, scheduled on the frozen clock; a paused holder makes none."""
-
-    def __init__(self, clock: FrozenClock, keepalive: KeepAlive) -> None:
-        self.clock = clock
-        self.keepalive = keepalive
-        self.paused = False
-        self.renewals = 0
-        clock.schedule(keepalive.interval_ms, self.beat)
-
-    def beat(self) -> None:
-        if self.paused:
-            return
-        before = self.keepalive.lease
-        if self.keepalive.beat():
-            self.renewals += self.keepalive.lease != before
-            self.clock.schedule(self.keepalive.interval_ms, self.beat)
+def _start_keepalive(context: Context, name: str, resource: str, *, interval_ms: float | None = None) -> KeepAlive:
+    losses: list[tuple[Lock, str]] = []
+    context.losses = losses
+    lease = context.world.lease_of(name, resource)
+    keepalive = KeepAlive(
+        context.world.instance(name), lease, interval_ms, on_lost=lambda lost, why: losses.append((lost, why))
+    )
+    context.keepalive = keepalive
+    return keepalive
 
 
 @given('instance {name} keeps its lease on "{resource}" alive')
 def keep_alive(context: Context, name: str, resource: str) -> None:
-    losses: list[tuple[Lock, str]] = []
-    context.losses = losses
-    lease = context.world.lease_of(name, resource)
-    keepalive = KeepAlive(context.world.instance(name), lease, on_lost=lambda lost, why: losses.append((lost, why)))
-    context.keepalive = keepalive
-    if isinstance(context.world.clock, FrozenClock):
-        context.beats = _Beats(context.world.clock, keepalive)
-    else:
-        keepalive.start()
-        context.add_cleanup(keepalive.stop)
+    keepalive = _start_keepalive(context, name, resource).start()
+    context.add_cleanup(keepalive.stop)
 
 
 @given("instance {name} is paused")
 def pause(context: Context, name: str) -> None:
-    context.beats.paused = True
+    context.world.clock.pause(name)
 
 
 @when("instance {name} resumes")
 def resume(context: Context, name: str) -> None:
-    context.beats.paused = False
-    context.beats.beat()
+    context.world.clock.resume(name)
 
 
 @given('every write by instance {name} fails with "{message}"')
@@ -68,10 +51,29 @@ def lasting_fault(context: Context, name: str, message: str) -> None:
     context.world.files[name].fail_until_cleared("write_new", os_error(message))
 
 
+@given('the next renewal by instance {name} fails with an error no store should raise, "{message}"')
+def unexpected_fault(context: Context, name: str, message: str) -> None:
+    context.world.stores[name].next_renewal_error = RuntimeError(message)
+
+
 @when("instance {name} stops keeping its lease alive and releases it")
 def stop_and_release(context: Context, name: str) -> None:
     lease = context.keepalive.stop()
     context.world.act(name, lambda instance: instance.release_lock(lease))
+
+
+@given('instance {name} has kept its lease on "{resource}" alive in a with-block while {elapsed:Duration} passed')
+def keep_alive_in_block(context: Context, name: str, resource: str, elapsed: float) -> None:
+    with _start_keepalive(context, name, resource):
+        context.world.clock.advance(elapsed)
+
+
+@when('instance {name} starts a keep-alive on "{resource}" renewing every {interval} ms')
+def start_with_interval(context: Context, name: str, resource: str, interval: str) -> None:
+    def start(instance: object) -> KeepAlive:
+        return _start_keepalive(context, name, resource, interval_ms=python_value(interval))  # type: ignore[arg-type]
+
+    context.world.act(name, start)
 
 
 @then('instance {name} still holds its lease on "{resource}"')
@@ -85,11 +87,13 @@ def still_holds(context: Context, name: str, resource: str) -> None:
     assert_that((holder.lock_id, holder.fencing_token), equal_to((acquired.lock_id, acquired.fencing_token)))
 
 
-@then("its lease was renewed {count:d} times, keeping its fencing token")
-def renewed_times(context: Context, count: int) -> None:
-    assert_that(context.beats.renewals, equal_to(count), "renewals made by the keep-alive")
-    first = context.world.lease_of(context.keepalive.lease.owner, context.keepalive.lease.resource)
-    assert_that(context.keepalive.lease.fencing_token, equal_to(first.fencing_token), "the renewed lease's token")
+@then("instance {name}'s lease was renewed {count:d} times, keeping its fencing token")
+def renewed_times(context: Context, name: str, count: int) -> None:
+    renewed = context.world.stores[name].renewed
+    assert_that(renewed, has_length(count), f"renewals {name} made")
+    tokens = {(lease.resource, lease.fencing_token) for lease in renewed}
+    acquired = {(lease.resource, context.world.lease_of(name, lease.resource).fencing_token) for lease in renewed}
+    assert_that(tokens, equal_to(acquired), "the resources and tokens of the renewed leases")
 
 
 @then('instance {name} is told it lost its lease on "{resource}" because "{reason}"')

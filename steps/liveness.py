@@ -9,8 +9,9 @@ import subprocess
 
 from behave import given, then
 from behave.runner import Context
-from hamcrest import assert_that, greater_than_or_equal_to, less_than
+from hamcrest import assert_that, greater_than_or_equal_to, instance_of, less_than
 
+from lockspec import LockError
 from lockspec.lease import decode_lease, encode_lease
 from lockspec.liveness import identity_of
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
@@ -67,6 +68,13 @@ def got_it_within(context: Context, name: str, bound: float) -> None:
     took = context.world.elapsed_ms.get(name)
     report(f"takeover of a killed holder's lease on this host: {took} ms")
     assert_that(took, less_than(bound), f"milliseconds instance {name} waited for the lease")
+
+
+@then("instance {name} gave up within {bound:Duration}")
+def gave_up_within(context: Context, name: str, bound: float) -> None:
+    took = context.world.elapsed_ms.get(name)
+    assert_that(context.world.outcome(name), instance_of(LockError), f"what instance {name} got")
+    assert_that(took, less_than(bound), f"milliseconds instance {name} tried")
 
 
 @then("instance {name}'s lease was acquired no earlier than {who} {holder}'s lease expired")

@@ -53,7 +53,7 @@ def remove_lock_dir(context: Context) -> None:
 
 @given('the lock directory\'s "{folder}" folder was replaced by a regular file')
 def replace_folder_by_file(context: Context, folder: str) -> None:
-    shutil.rmtree(context.world.lock_dir / folder)
+    shutil.rmtree(context.world.lock_dir / folder, ignore_errors=True)
     (context.world.lock_dir / folder).write_text("a file, not a folder")
 
 
@@ -106,6 +106,12 @@ def lease_file_named(context: Context, resource: str, file_name: str) -> None:
 def kept_aside_with(context: Context, contents: str) -> None:
     kept = _the_one_kept_aside(context)
     assert_that(kept.read_text(encoding="utf-8"), equal_to(contents), "what the file kept aside contains")
+
+
+@then("the unreadable file was purged")
+def purged(context: Context) -> None:
+    kept = list(context.world.file_store().unreadable_folder.iterdir())
+    assert_that(kept, is_(empty()), "entries still kept aside as unreadable")
 
 
 @then("the unreadable file was kept aside, {size:d} KiB long")
@@ -173,7 +179,8 @@ def no_lease_left(context: Context, resource: str) -> None:
 @then('a{level:Level} about "{text}" was logged')
 def was_logged(context: Context, level: int, text: str) -> None:
     logged = "\n".join(r.getMessage() for r in context.log_records if r.levelno >= level)
-    assert_that(logged, contains_string(text), f"what lockspec logged at level {logging.getLevelName(level)} or above")
+    expected = context.world.expand(text)
+    assert_that(logged, contains_string(expected), f"what lockspec logged at {logging.getLevelName(level)} or above")
 
 
 def _assert_nothing_pending(context: Context) -> None:

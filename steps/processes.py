@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 
 from behave import given, then, when
 from behave.runner import Context
-from hamcrest import assert_that, equal_to, has_length
+from hamcrest import assert_that, equal_to, has_item, has_length, is_
 
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
-from steps.support.matchers import granted_to
-from steps.support.processes import lease_from, read_line, start_worker, stop, worker_results
+from steps.support.matchers import granted_to, held_by
+from steps.support.processes import BOUND_S, lease_from, read_line, start_worker, stop, worker_results
 from steps.support.protected_resource import of_scenario
 
 
@@ -21,7 +22,7 @@ def process_holds(context: Context, name: str, resource: str, ttl: float) -> Non
     context.add_cleanup(stop, process)
     lease = lease_from(json.loads(read_line(process)))
     assert_that(lease, granted_to(name, resource), f"setting up: process {name} acquires {resource!r}")
-    context.world.leases.setdefault((name, resource), []).append(lease)
+    context.world.remember(name, lease)
     context.processes = {name: process}
 
 
@@ -29,6 +30,50 @@ def process_holds(context: Context, name: str, resource: str, ttl: float) -> Non
 def exited_process_holds(context: Context, resource: str, ttl: float) -> None:
     process_holds(context, "P", resource, ttl)
     kill_process(context, "P")
+
+
+@given("process {name} has handed its lease to a forked child that keeps it alive, and exited")
+def hand_over(context: Context, name: str) -> None:
+    process = context.processes[name]
+    assert process.stdin is not None
+    process.stdin.write(b'{"hand over": true}\n')
+    said = json.loads(read_line(process))
+    assert_that(process.wait(timeout=BOUND_S), equal_to(0), f"how process {name} ended")
+    context.children = {name: said["child"]}
+
+
+@then('the lease on "{resource}" names process {name}\'s child as its holder')
+def names_child(context: Context, resource: str, name: str) -> None:
+    lease = context.world.holder(resource)
+    assert_that(lease, held_by(name, resource))
+    assert_that(lease.pid, equal_to(context.children[name]), "the pid the lease records")
+
+
+@given('a separate process {name:Name} was killed while it wrote its lease on "{resource}"')
+def killed_writing(context: Context, name: str, resource: str) -> None:
+    process = start_worker("die-writing", str(context.world.lock_dir), name, resource)
+    context.add_cleanup(stop, process)
+    assert_that(read_line(process), equal_to("inside"), f"what process {name} said")
+    assert_that(process.wait(timeout=BOUND_S), equal_to(-signal.SIGKILL), f"how process {name} ended")
+
+
+@given('a separate process {name}, whose forked child lives on, was killed while it wrote its lease on "{resource}"')
+def killed_writing_with_child(context: Context, name: str, resource: str) -> None:
+    process = start_worker("die-writing", str(context.world.lock_dir), name, resource, "forked")
+    context.add_cleanup(stop, process)
+    said = [read_line(process) for _ in ("child", "parent")]
+    assert_that(said, has_item("inside"), f"what process {name} and its child said")
+    assert_that(process.wait(timeout=BOUND_S), equal_to(-signal.SIGKILL), f"how process {name} ended")
+    child = next(json.loads(line)["child"] for line in said if line != "inside")
+    assert_that(os.path.exists(f"/proc/{child}"), is_(True), f"process {name}'s child {child} is alive")
+
+
+@given('a separate process {name:Name} was stopped while it wrote its lease on "{resource}"')
+def stopped_writing(context: Context, name: str, resource: str) -> None:
+    process = start_worker("stop-writing", str(context.world.lock_dir), name, resource)
+    context.add_cleanup(stop, process)
+    assert_that(read_line(process), equal_to("inside"), f"what process {name} said")
+    context.processes = {name: process}
 
 
 @given("process {name} has been killed with SIGKILL")

@@ -1,0 +1,67 @@
+@file
+Feature: The lock directory's guards never let two instances in, and never wedge it
+  As an operator of instances that share a lock directory,
+  I want lockspec's own bookkeeping to survive whatever happens to it or to its processes,
+  so that exclusion holds and nobody waits forever.
+
+  . RULES:
+  .   * Every change to a lease file happens inside a guard: a short critical
+  .     section on one of the guard files in the lock directory's .lockspec/
+  .     folder, which also holds the fencing counters.
+  .   * An operator or a tmp cleaner may remove .lockspec/, or files in it, at
+  .     any time. An instance never shares a guard with another because it
+  .     still had the old guard file open, and no guard file is made anew
+  .     while an instance is inside a guard.
+  .   * A process that dies inside a guard releases it, even when a child it
+  .     forked lives on. A process stopped inside a guard makes others wait
+  .     only up to their own timeout, then fail with an error naming the guard.
+  .   * What a writer that died inside a guard left half written is removed
+  .     by cleanup; a live writer's is never touched.
+
+  Background:
+    Given instances A, B and C share a lock directory
+
+  @in_process
+  Scenario: An instance that had a guard file open does not share its guard with one that made a new guard file
+    Given instance B has acquired and released "resource-1"
+    And a tmp cleaner has removed the guard files in lockspec's bookkeeping folder
+    And instance C has acquired and released "resource-1"
+    When instance B acquires "resource-1" while instance C tries to acquire it in the middle of B's write
+    Then instance B gets the lock on "resource-1"
+    And instance C is refused
+    And "resource-1" is still held by instance B with the lease it acquired
+
+  @in_process
+  Scenario: Removing the bookkeeping folder while an instance is inside its guard lets nobody else in meanwhile
+    Given instance B has acquired and released "resource-1"
+    When instance B acquires "resource-1" while, just after B looked, lockspec's bookkeeping folder is removed and instance C tries to acquire it
+    Then instance B fails with a storage error naming "resource-1.lock" and "No such file or directory"
+    And instance C gets the lock on "resource-1"
+
+  @processes
+  Scenario: A process killed inside its guard releases it, even while a child it forked lives on
+    Given a separate process P, whose forked child lives on, was killed while it wrote its lease on "resource-1"
+    When instance B waits up to 2 s to acquire "resource-1"
+    Then instance B gets the lock on "resource-1"
+    And instance B got it within 1 s
+
+  @processes
+  Scenario: A process stopped inside its guard makes others fail within their own timeout, naming the guard
+    Given a separate process P was stopped while it wrote its lease on "resource-1"
+    When instance B waits up to 500 ms to acquire "resource-1"
+    Then instance B fails with a storage error naming ".lockspec/guard-" and "is one stopped inside it?"
+    And instance B gave up within 1 s
+
+  @processes
+  Scenario: Cleanup removes what a writer that died inside its guard left half written
+    Given a separate process P was killed while it wrote its lease on "resource-1"
+    When instance B cleans up expired locks
+    Then nothing half written is left in lockspec's bookkeeping folder
+    And "resource-1" is free
+
+  @in_process
+  Scenario: Cleanup leaves alone the half-written lease of a writer that is still inside its guard
+    When instance B cleans up expired locks while instance A is in the middle of writing its lease on "resource-1"
+    Then instance A gets the lock on "resource-1"
+    And the cleanup reports nothing
+    And nothing half written is left in lockspec's bookkeeping folder

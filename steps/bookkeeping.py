@@ -1,0 +1,93 @@
+"""Steps about the file store's bookkeeping: guard files that vanish, and what writers leave half written.
+
+Races are made exact: the other instance acts from a thread started at a
+precise moment inside the first one's guarded section, and the first one
+goes on only once the other has finished or has waited long enough to show
+that it waits.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from behave import given, then, when
+from behave.runner import Context
+from hamcrest import assert_that, empty, is_
+
+from steps.instances import try_acquire
+from steps.support import parameters  # noqa: F401  (registers the parameter types)
+
+#: Real seconds the first instance gives the other before it goes on: ample for an instance that does not wait.
+_GIVEN_S = 0.3
+#: Real seconds the other instance may take once the first one is done.
+_BOUND_S = 10.0
+
+
+class _Rival:
+    """Another instance's attempt to acquire, run in a thread of its own from inside an instance's guard."""
+
+    def __init__(self, context: Context, name: str, resource: str) -> None:
+        self._thread = threading.Thread(target=try_acquire, args=(context, name, resource), name=f"rival-{name}")
+
+    def start_and_give_way(self) -> None:
+        self._thread.start()
+        self._thread.join(_GIVEN_S)
+
+    def finish(self) -> None:
+        self._thread.join(_BOUND_S)
+        assert_that(self._thread.is_alive(), is_(False), f"{self._thread.name} still running after {_BOUND_S} s")
+
+
+@given('instance {name} has acquired and released "{resource}"')
+def used_before(context: Context, name: str, resource: str) -> None:
+    lease = context.world.act(name, lambda instance: instance.try_acquire_lock(resource))
+    assert_that(context.world.act(name, lambda instance: instance.release_lock(lease)), is_(True), "the release")
+
+
+@given("a tmp cleaner has removed the guard files in lockspec's bookkeeping folder")
+def prune_guards(context: Context) -> None:
+    context.world.lock_directory.remove_guard_files()
+
+
+@when(
+    'instance {name} acquires "{resource}" while instance {other} tries to acquire it'
+    " in the middle of {writer}'s write"
+)
+def acquire_with_rival_mid_write(context: Context, name: str, resource: str, other: str, writer: str) -> None:
+    rival = _Rival(context, other, resource)
+    context.world.files[writer].while_writing.append(rival.start_and_give_way)
+    try_acquire(context, name, resource)
+    rival.finish()
+
+
+@when(
+    'instance {name} acquires "{resource}" while, just after {looker} looked,'
+    " lockspec's bookkeeping folder is removed and instance {other} tries to acquire it"
+)
+def acquire_with_wipe_and_rival(context: Context, name: str, resource: str, looker: str, other: str) -> None:
+    rival = _Rival(context, other, resource)
+
+    def wipe_and_rival() -> None:
+        context.world.lock_directory.remove_bookkeeping()
+        rival.start_and_give_way()
+
+    context.world.files[looker].after_reading.append(wipe_and_rival)
+    try_acquire(context, name, resource)
+    rival.finish()
+
+
+@when(
+    "instance {name} cleans up expired locks"
+    ' while instance {writer} is in the middle of writing its lease on "{resource}"'
+)
+def clean_up_mid_write(context: Context, name: str, writer: str, resource: str) -> None:
+    def clean_up() -> None:
+        context.cleanup_report = context.world.act(name, lambda instance: instance.cleanup_expired_locks())
+
+    context.world.files[writer].while_writing.append(clean_up)
+    try_acquire(context, writer, resource)
+
+
+@then("nothing half written is left in lockspec's bookkeeping folder")
+def nothing_half_written(context: Context) -> None:
+    assert_that(context.world.lock_directory.half_written(), is_(empty()), "pending lease files left behind")
