@@ -25,16 +25,44 @@ FEATURES = ROOT / "features"
 OUTPUT = ROOT / "docs" / "specification.md"
 REGRESSIONS = "lock.upstream_regressions.feature"
 
-#: The sections of shared/seed/failover-test-plan.md, by number.
+#: The sections of the user's failover plan (shared/seed/failover-test-plan.md, not kept in this
+#: repository), by number: its title, and what it asked for, in this project's words.
 PLAN = {
-    "2.1": "Lock acquisition collision",
-    "2.2": "Lock expiry and non-owner cleanup",
-    "2.3": "Process crash simulation",
-    "2.4": "Retry mechanism with backoff",
-    "2.5": "Release by non-owner",
-    "2.6": "Corrupted lock file handling",
-    "2.7": "Concurrent lock acquisition attempts",
-    "stress": "Stress variant (many concurrent instances)",
+    "2.1": (
+        "Lock acquisition collision",
+        "While A holds a resource (TTL 30 s), B's attempt right after is refused, and A's lease stays valid.",
+    ),
+    "2.2": (
+        "Lock expiry and non-owner cleanup",
+        "A lease with a 100 ms TTL is removed by any instance's cleanup once 150 ms have passed, "
+        "and the resource can then be acquired again.",
+    ),
+    "2.3": (
+        "Process crash simulation",
+        "A holder that dies without releasing leaves a stale lease; once its TTL has passed, "
+        "another instance cleans it up and acquires the resource.",
+    ),
+    "2.4": (
+        "Retry mechanism with backoff",
+        "B, retrying 3 times against A's lease, waits 10, 20 and 40 ms (70 ms in all), "
+        "makes 4 attempts, and is refused.",
+    ),
+    "2.5": (
+        "Release by non-owner",
+        "B's release of A's lease fails quietly (no error), the lease stays, and A can still release it.",
+    ),
+    "2.6": (
+        "Corrupted lock file handling",
+        "A lease file holding INVALID{JSON raises nothing: acquisition succeeds, and cleanup removes the file.",
+    ),
+    "2.7": (
+        "Concurrent lock acquisition attempts",
+        "Of 5 instances trying to acquire one resource at the same moment, exactly one succeeds.",
+    ),
+    "stress": (
+        "Stress variant",
+        "The concurrent case with 10 or more instances.",
+    ),
 }
 
 _PLAN_REFERENCE = re.compile(r"\(plan ([^)]*)\)")
@@ -80,12 +108,15 @@ def render(paths: Iterable[Path]) -> str:
         "",
         "## The failover plan, section by section",
         "",
-        "| plan | section | covered by |",
-        "| --- | --- | --- |",
+        "The plan itself lives with the user, outside this repository; here is what each of its sections",
+        'asked for, and the scenarios that check it (a scenario says so in its title, as in "(plan 2.4)").',
+        "",
+        "| plan | section | what it asked for | covered by |",
+        "| --- | --- | --- | --- |",
     ]
-    for number, title in PLAN.items():
+    for number, (title, asked) in PLAN.items():
         covering = [scenario for _, _, scenario in scenarios if number in _plan_sections(scenario.name)]
-        lines.append(f"| {number} | {title} | {_list(scenario.name for scenario in covering)} |")
+        lines.append(f"| {number} | {title} | {asked} | {_list(scenario.name for scenario in covering)} |")
     lines += ["", "## The upstream defects, one by one", "", "| defect | covered by |", "| --- | --- |"]
     for path, rule, scenario in scenarios:
         if path.name == REGRESSIONS and rule is not None and rule.scenarios[0] is scenario:
@@ -100,7 +131,7 @@ def render(paths: Iterable[Path]) -> str:
                 current_rule = rule
             rows = _examples(scenario)
             suffix = f" ({rows} examples)" if type(scenario).__name__ == "ScenarioOutline" else ""
-            lines.append(f"- {scenario.name}{suffix} {_tags(scenario.tags)}".rstrip())
+            lines.append(f"- {_escape(scenario.name)}{suffix} {_tags(scenario.tags)}".rstrip())
     return "\n".join(lines) + "\n"
 
 
@@ -127,7 +158,12 @@ def _tags(tags: Iterable[str]) -> str:
 
 def _list(names: Iterable[str]) -> str:
     found = list(names)
-    return "<br>".join(found) if found else "**nothing**"
+    return "<br>".join(map(_escape, found)) if found else "**nothing**"
+
+
+def _escape(title: str) -> str:
+    """An outline's <placeholders> as text, not as HTML tags that markdown would hide."""
+    return title.replace("<", "&lt;")
 
 
 def _anchor(title: str) -> str:
