@@ -34,7 +34,7 @@ Feature: The lock directory's guards never let two instances in, and never wedge
   @in_process
   Scenario: Removing the bookkeeping folder while an instance is inside its guard lets nobody else in meanwhile
     Given instance B has acquired and released "resource-1"
-    When instance B acquires "resource-1" while, just after B looked, lockspec's bookkeeping folder is removed and instance C tries to acquire it
+    When instance B acquires "resource-1" while, just before B writes its lease, lockspec's bookkeeping folder is removed and instance C tries to acquire it
     Then instance B fails with a storage error naming "resource-1.lock" and "No such file or directory"
     And instance C gets the lock on "resource-1"
 

@@ -61,17 +61,17 @@ def acquire_with_rival_mid_write(context: Context, name: str, resource: str, oth
 
 
 @when(
-    'instance {name} acquires "{resource}" while, just after {looker} looked,'
+    'instance {name} acquires "{resource}" while, just before {writer} writes its lease,'
     " lockspec's bookkeeping folder is removed and instance {other} tries to acquire it"
 )
-def acquire_with_wipe_and_rival(context: Context, name: str, resource: str, looker: str, other: str) -> None:
+def acquire_with_wipe_and_rival(context: Context, name: str, resource: str, writer: str, other: str) -> None:
     rival = _Rival(context, other, resource)
 
     def wipe_and_rival() -> None:
         context.world.lock_directory.remove_bookkeeping()
         rival.start_and_give_way()
 
-    context.world.files[looker].after_reading.append(wipe_and_rival)
+    context.world.files[writer].before_writing.append(wipe_and_rival)
     try_acquire(context, name, resource)
     rival.finish()
 

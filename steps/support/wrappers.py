@@ -98,13 +98,13 @@ class WatchedStore:
 
 
 class WatchedFileSystem(FileSystem):
-    """The real ``FileSystem``, with faults (one-shot or lasting) and hooks after a read and a write."""
+    """The real ``FileSystem``, with faults (one-shot or lasting) and hooks before and after a write."""
 
     def __init__(self) -> None:
         self.faults: dict[str, OSError] = {}
         self.lasting_faults: dict[str, OSError] = {}
+        self.before_writing: list[Action] = []
         self.while_writing: list[Action] = []
-        self.after_reading: list[Action] = []
 
     def fail_next(self, operation: str, error: OSError) -> None:
         """Make the next call of ``operation`` (read, write_new, move, delete) raise ``error``."""
@@ -120,13 +120,12 @@ class WatchedFileSystem(FileSystem):
 
     def read(self, path: str, limit: int) -> StoredFile | None:
         self._maybe_fail("read")
-        stored = super().read(path, limit)
-        actions, self.after_reading = self.after_reading, []
-        for action in actions:
-            action()
-        return stored
+        return super().read(path, limit)
 
     def write_new(self, path: str, data: bytes, mode: int) -> None:
+        actions, self.before_writing = self.before_writing, []
+        for action in actions:
+            action()
         error = self.faults.pop("write_new", None) or self.lasting_faults.get("write_new")
         if error is not None:
             # As a full disk does: the file exists, half written, when the write fails.

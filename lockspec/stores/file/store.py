@@ -112,12 +112,17 @@ class FileLeaseStore:
 
     def claim_if_absent(self, draft: Lock, *, wait_ms: float | None = None) -> tuple[Lock | None, Observation]:
         key = lease_file_name(draft.resource)
-        with self._guards.hold(key, wait_ms) as guard:
-            stored = self._read(key)
-            if stored is None:
-                lease = draft.with_token(guard.next_token(0, draft.acquired_at_ms))
-                self._write(guard, key, encode_lease(lease))
-                return lease, Observation(key, draft.resource, None, None, None)
+        # Looked at without the guard first: a held resource is refused without
+        # taking the guard, which would hold up its holder's release. That is
+        # safe because a lease file only ever changes by an atomic rename.
+        stored = self._read(key)
+        if stored is None:
+            with self._guards.hold(key, wait_ms) as guard:
+                stored = self._read(key)
+                if stored is None:
+                    lease = draft.with_token(guard.next_token(0, draft.acquired_at_ms))
+                    self._write(guard, key, encode_lease(lease))
+                    return lease, Observation(key, draft.resource, None, None, None)
         # Judged after the guard is let go: a refused contender must not hold up the holder.
         return None, self._judge(key, draft.resource, stored)
 
