@@ -18,6 +18,11 @@
   clock. The one exception is the file store's guard, which waits in real
   time for another process's microseconds-long critical section: that is no
   backoff, and no frozen clock could end it.
+* The store: files in the scenario's lock directory by default; ``-D
+  store=memory`` runs the same scenarios on an in-memory space of the
+  scenario's own (in this process only: it skips ``@processes`` scenarios
+  and cannot be combined with the process world). Scenarios tagged with a
+  store (``@file``) are about that medium and run only on it.
 * Records of the ``lockspec`` logger are kept on ``context.log_records`` for
   the steps that check what was logged.
 """
@@ -38,6 +43,7 @@ from freezegun import freeze_time
 from steps.support.frozen_clock import FrozenClock
 from steps.support.real_clock import RealClock
 from steps.support.report import report
+from steps.support.stores import KINDS, FileFixture, MemoryFixture, StoreFixture
 from steps.support.world import World
 
 FROZEN_AT = "2026-01-01 00:00:00"
@@ -100,15 +106,25 @@ IN_PROCESS_ONLY = {"frozen_clock", "in_process"}
 
 def before_scenario(context: Context, scenario: Scenario) -> None:
     in_processes = _world_of(context) == "processes"
-    if in_processes and IN_PROCESS_ONLY & set(scenario.effective_tags):
+    kind = _store_of(context, in_processes)
+    tags = set(scenario.effective_tags)
+    if in_processes and IN_PROCESS_ONLY & tags:
         scenario.skip("needs the in-process world")
         return
+    media = tags & set(KINDS)
+    if media and kind not in media:
+        scenario.skip(f"about the {' and '.join(sorted(media))} store")
+        return
+    if kind == "memory" and "processes" in tags:
+        scenario.skip("needs a store that other processes reach")
+        return
     root = Path(tempfile.mkdtemp(prefix="lockspec-spec-"))
-    if in_processes or "processes" in scenario.effective_tags:
-        world = World(root / "locks", RealClock(), in_processes=in_processes)
+    store = _fixture(kind, root)
+    if in_processes or "processes" in tags:
+        world = World(root / "locks", RealClock(), in_processes=in_processes, store=store)
     else:
         freezer = freeze_time(FROZEN_AT, ignore=["filelock", "behave"])
-        world = World(root / "locks", FrozenClock(freezer.start()))
+        world = World(root / "locks", FrozenClock(freezer.start()), store=store)
         context.add_cleanup(freezer.stop)
         _forbid_real_sleep_in_lockspec(context, world)
     context.world = world
@@ -121,6 +137,21 @@ def _world_of(context: Context) -> str:
     if world not in ("in-process", "processes"):
         raise ValueError(f"-D instances={world}: expected in-process or processes")
     return world
+
+
+def _store_of(context: Context, in_processes: bool) -> str:
+    kind = str(context.config.userdata.get("store", "file"))
+    if kind not in KINDS:
+        raise ValueError(f"-D store={kind}: expected one of {', '.join(KINDS)}")
+    if kind == "memory" and in_processes:
+        raise ValueError("-D store=memory keeps leases in one process: the process world needs file or redis")
+    return kind
+
+
+def _fixture(kind: str, root: Path) -> StoreFixture:
+    if kind == "memory":
+        return MemoryFixture(f"spec-{root.name}")
+    return FileFixture(root / "locks")
 
 
 #: The lockspec module allowed to sleep for real: see the module docstring.

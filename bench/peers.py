@@ -41,7 +41,7 @@ class Handle:
 def _coordinator(folder: str, pid: int) -> lockspec.Coordinator:
     """One coordinator per process and lock directory: an instance serves all its resources."""
     backoff = lockspec.Backoff(base_ms=POLL_S * 1000, factor=2, cap_ms=MAX_POLL_S * 1000, jitter=0.5)
-    return lockspec.Coordinator(folder, backoff=backoff)
+    return lockspec.connect(folder, backoff=backoff)
 
 
 def _lockspec(folder: str, name: str) -> Handle:

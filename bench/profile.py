@@ -59,7 +59,7 @@ def main() -> int:
 
 
 def _cycle(folder: str) -> tuple[Callable[[], object], int]:
-    coordinator = lockspec.Coordinator(folder)
+    coordinator = lockspec.connect(folder)
 
     def cycle() -> None:
         coordinator.release_lock(coordinator.acquire("resource"))
@@ -69,7 +69,7 @@ def _cycle(folder: str) -> tuple[Callable[[], object], int]:
 
 def _cleanup(folder: str) -> tuple[Callable[[], object], int]:
     workloads.fill(folder, 10_000, "valid")
-    coordinator = lockspec.Coordinator(folder)
+    coordinator = lockspec.connect(folder)
     return coordinator.cleanup_expired_locks, 10
 
 

@@ -207,7 +207,7 @@ def at_scale(operation: str, folder: str, traced: bool) -> float:
     Traced: the peak Python heap (tracemalloc) of the same call, in KiB, instead.
     """
     call = "c.status()" if operation == "status" else "c.cleanup_expired_locks()"
-    script = "import sys, time, tracemalloc, lockspec\nc = lockspec.Coordinator(sys.argv[1])\n" + (
+    script = "import sys, time, tracemalloc, lockspec\nc = lockspec.connect(sys.argv[1])\n" + (
         f"tracemalloc.start()\n{call}\nprint(tracemalloc.get_traced_memory()[1] / 1024)\n"
         if traced
         else f"t = time.perf_counter()\n{call}\nprint((time.perf_counter() - t) * 1000)\n"
@@ -248,7 +248,7 @@ def failover_ms(ttl_ms: int, detect_dead_holders: bool) -> float:
         holder.start()
         ready.wait(30)
         backoff = lockspec.Backoff(base_ms=1, factor=2, cap_ms=8, jitter=0.5)
-        waiter = lockspec.Coordinator(
+        waiter = lockspec.connect(
             folder, instance_id="waiter", backoff=backoff, detect_dead_holders=detect_dead_holders
         )
         assert holder.pid is not None
@@ -262,6 +262,6 @@ def failover_ms(ttl_ms: int, detect_dead_holders: bool) -> float:
 
 
 def _hold(folder: str, ttl_ms: int, ready: Any) -> None:
-    lockspec.Coordinator(folder, instance_id="holder").acquire("resource", ttl_ms=ttl_ms)
+    lockspec.connect(folder, instance_id="holder").acquire("resource", ttl_ms=ttl_ms)
     ready.set()
     time.sleep(3600)

@@ -12,12 +12,12 @@ Feature: An operator cleans up and breaks leases from the command line
   .   In the expected output, * stands for any text.
 
   Background:
-    Given instances A and B share a lock directory
+    Given instances A and B share a store
     And instance A holds "resource-1" with a TTL of 30 s
 
   Scenario: Cleanup removes expired and unreadable leases and says why
     Given instance B held "resource-2" until 90 s ago
-    And the file "resource-4.lock" in the lock directory contains 'INVALID{JSON'
+    And the stored lease of "resource-4" reads 'INVALID{JSON'
     When the operator runs "lockspec cleanup --lock-dir $LOCK_DIR"
     Then the command succeeds
     And its output says:
@@ -25,7 +25,7 @@ Feature: An operator cleans up and breaks leases from the command line
       removed resource-2: expired 1.5 min ago (held by 'B', token <B's token>)
       moved aside resource-4: unreadable: not JSON*
       """
-    And the lease file of "resource-2" is gone
+    And the lease of "resource-2" is no longer stored
     And "resource-1" is still held by instance A with the lease it acquired
 
   Scenario: A dry run says what cleanup would remove, and removes nothing
@@ -36,7 +36,7 @@ Feature: An operator cleans up and breaks leases from the command line
       """
       would remove resource-2: expired * ago (held by 'B', token <B's token>)
       """
-    And the lease file of "resource-2" is still on disk
+    And the lease of "resource-2" is still stored
 
   Scenario: Cleanup with nothing stale says so
     When the operator runs "lockspec cleanup --lock-dir $LOCK_DIR"

@@ -19,7 +19,7 @@ Feature: A command runs while holding a lease, like flock(1)
   .     command's status (128 + N if the command died of signal N).
 
   Background:
-    Given instances A and B share a lock directory
+    Given instances A and B share a store
 
   Scenario: The command runs holding the lease, and run exits with its status
     When the operator runs "lockspec run resource-1 --lock-dir $LOCK_DIR -- sh -c 'lockspec status --lock-dir $LOCK_DIR; exit 3'"

@@ -16,18 +16,19 @@ Feature: An operator sees every lease with `lockspec status`
   .   * Looking creates nothing: status, cleanup --dry-run and a refused
   .     break leave the folder they look at as it was.
   .   * --json prints the same as a JSON document of schema 1.
-  .   * The lock directory comes from --lock-dir, or else LOCKSPEC_DIR;
-  .     without either, the command is a usage error (exit status 64).
+  .   * The store comes from --store URL or --lock-dir, or else LOCKSPEC_STORE
+  .     or LOCKSPEC_DIR: exactly one of them, or the command is a usage error
+  .     (exit status 64).
   .   In the tables below, * stands for any text (times change from run to run).
 
   Background:
-    Given instances A and B share a lock directory
+    Given instances A and B share a store
 
   Scenario: The status lists a held, an expired, an abandoned and an unreadable lease
     Given instance A holds "resource-1" with a TTL of 30 s
     And instance B held "resource-2" until 2 h ago
     And a process that has since exited holds "resource-3" with a TTL of 30 s
-    And the file "resource-4.lock" in the lock directory contains 'INVALID{JSON'
+    And the stored lease of "resource-4" reads 'INVALID{JSON'
     When the operator runs "lockspec status --lock-dir $LOCK_DIR"
     Then the command succeeds
     And its output is a table with the rows:
@@ -51,7 +52,7 @@ Feature: An operator sees every lease with `lockspec status`
       | --no-detect-dead-holders | a process that has since exited holds "resource-1" with a TTL of 30 s         |
 
   Scenario: The status lists what was set aside as unreadable
-    Given the file "resource-4.lock" in the lock directory contains 'INVALID{JSON'
+    Given the stored lease of "resource-4" reads 'INVALID{JSON'
     And instance A has cleaned up expired locks
     When the operator runs "lockspec status --lock-dir $LOCK_DIR"
     Then the command succeeds
@@ -88,6 +89,19 @@ Feature: An operator sees every lease with `lockspec status`
       | resource-1 | held    | A      | <A's token>   | resource-1.lock |
       | resource-2 | expired | B      | <B's token>   | resource-2.lock |
 
+  Scenario Outline: The store can be named by its URL: <form>
+    Given instance A holds "resource-1" with a TTL of 30 s
+    When the operator runs "lockspec status --store <url>"
+    Then the command succeeds
+    And its output is a table with the rows:
+      | RESOURCE   | STATE | HOLDER |
+      | resource-1 | held  | A      |
+
+    Examples:
+      | form              | url              |
+      | a path            | $LOCK_DIR        |
+      | a file URL        | file://$LOCK_DIR |
+
   Scenario: An empty lock directory has no leases
     When the operator runs "lockspec status --lock-dir $LOCK_DIR"
     Then the command succeeds
@@ -103,7 +117,9 @@ Feature: An operator sees every lease with `lockspec status`
 
     Examples:
       | command                                      | complaint          |
-      | lockspec status                              | LOCKSPEC_DIR       |
+      | lockspec status                              | LOCKSPEC_STORE or LOCKSPEC_DIR |
+      | lockspec status --store $LOCK_DIR --lock-dir $LOCK_DIR | not both --store and --lock-dir |
+      | lockspec status --store ftp://host/locks      | unknown scheme 'ftp' |
       | lockspec status --lock-dir $LOCK_DIR --bogus | --bogus            |
       | lockspec frobnicate --lock-dir $LOCK_DIR     | frobnicate         |
       | lockspec status --lock-dir $LOCK_DIR -- ls   | only run           |

@@ -19,7 +19,7 @@ Feature: The lock directory's guards never let two instances in, and never wedge
   .     by cleanup; a live writer's is never touched.
 
   Background:
-    Given instances A, B and C share a lock directory
+    Given instances A, B and C share a store
 
   @in_process
   Scenario: An instance that had a guard file open does not share its guard with one that made a new guard file

@@ -14,7 +14,7 @@ Feature: Instances whose clocks disagree do not steal live leases
   .   * An instance's status judges leases as the instance does, margin included.
 
   Background:
-    Given instances A and B share a lock directory
+    Given instances A and B share a store
     And instance A holds "resource-1" with a TTL of 30 s
 
   Scenario Outline: A clock running ahead takes over a live lease unless the margin covers the skew: margin <margin>, after <elapsed>

@@ -10,7 +10,7 @@ Feature: Only one instance holds a resource at a time
   .   * Leases are not re-entrant: a holder asking again is refused too.
 
   Background:
-    Given instances A and B share a lock directory
+    Given instances A and B share a store
 
   Scenario: A second instance is refused a resource held by the first (plan 2.1)
     Given instance A holds "resource-1" with a TTL of 30 s
@@ -34,7 +34,7 @@ Feature: Only one instance holds a resource at a time
     # The plan's 2.1 gave each instance a lock directory of its own: then no
     # collision can ever happen. This is why they must share one.
     Given instance A holds "resource-1"
-    And instance C uses a lock directory of its own
+    And instance C uses a store of its own
     When instance C tries to acquire "resource-1"
     Then instance C gets the lock on "resource-1"
 

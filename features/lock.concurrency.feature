@@ -11,7 +11,7 @@ Feature: Exactly one of many simultaneous contenders wins
   .     ever overlap; fencing tokens increase with every acquisition.
 
   Scenario: Of five threads trying at the same moment, exactly one wins (plan 2.7)
-    Given instances T1, T2, T3, T4 and T5 share a lock directory
+    Given instances T1, T2, T3, T4 and T5 share a store
     When they all try to acquire "resource-1" at the same moment, each in its own thread
     Then exactly one of them gets the lock on "resource-1" and the others are refused
     And "resource-1" is held by the winner

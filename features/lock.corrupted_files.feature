@@ -18,40 +18,40 @@ Feature: An unreadable lease file never blocks a resource
   .   * Files whose names lockspec never writes are not leases and are left alone.
 
   Background:
-    Given instance A uses a lock directory
+    Given instance A uses a store
 
   Scenario: Cleanup moves a corrupted lease file aside (plan 2.6)
-    Given the file "resource-1.lock" in the lock directory contains 'INVALID{JSON'
+    Given the stored lease of "resource-1" reads 'INVALID{JSON'
     When instance A cleans up expired locks
     Then the cleanup reports "resource-1"
-    And the lease file of "resource-1" is gone
-    And the unreadable file was kept aside, containing 'INVALID{JSON'
-    And a warning about "resource-1.lock" was logged
+    And the lease of "resource-1" is no longer stored
+    And the unreadable entry was kept aside, reading 'INVALID{JSON'
+    And a warning about "unreadable" was logged
 
   Scenario: What was set aside shows in the status
-    Given the file "resource-1.lock" in the lock directory contains 'INVALID{JSON'
+    Given the stored lease of "resource-1" reads 'INVALID{JSON'
     And instance A has cleaned up expired locks
     When instance A looks at the status of every lease
     Then instance A sees "resource-1" as set aside
 
   @frozen_clock
   Scenario Outline: What was set aside is kept for a week, then purged by cleanup: after <elapsed>
-    Given the file "resource-1.lock" in the lock directory contains 'INVALID{JSON'
+    Given the stored lease of "resource-1" reads 'INVALID{JSON'
     And instance A has cleaned up expired locks
     And <elapsed> have passed
     When instance A cleans up expired locks
-    Then the unreadable file <outcome>
+    Then the unreadable entry <outcome>
 
     Examples:
       | elapsed | outcome                                   |
-      | 167 h   | was kept aside, containing 'INVALID{JSON' |
+      | 167 h   | was kept aside, reading 'INVALID{JSON'    |
       | 168 h   | was purged                                |
 
   Scenario Outline: An instance takes over a resource whose lease file is unreadable: <comment> (plan 2.6)
-    Given the file "resource-1.lock" in the lock directory contains '<contents>'
+    Given the stored lease of "resource-1" reads '<contents>'
     When instance A tries to acquire "resource-1"
     Then instance A gets the lock on "resource-1"
-    And the unreadable file was kept aside, containing '<contents>'
+    And the unreadable entry was kept aside, reading '<contents>'
 
     Examples:
       | contents                                 | comment                                     |
@@ -74,17 +74,18 @@ Feature: An unreadable lease file never blocks a resource
       | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": true, "expires_at_ms": 99999999999999, "fencing_token": 1, "ttl_ms": 1} | a boolean for a time |
 
   Scenario: A lease file too large to be a lease is set aside without being read whole
-    Given the file "resource-1.lock" in the lock directory holds 1024 KiB of garbage
+    Given the stored lease of "resource-1" is 1024 KiB of garbage
     When instance A tries to acquire "resource-1"
     Then instance A gets the lock on "resource-1"
-    And the unreadable file was kept aside, 1024 KiB long
+    And the unreadable entry was kept aside, 1024 KiB long
 
   Scenario: A lease file nested too deep to parse is unreadable, not a crash
-    Given the file "resource-1.lock" in the lock directory holds JSON nested 5120 levels deep
+    Given the stored lease of "resource-1" is JSON nested 5120 levels deep
     When instance A tries to acquire "resource-1"
     Then instance A gets the lock on "resource-1"
-    And the unreadable file was kept aside, 10 KiB long
+    And the unreadable entry was kept aside, 10 KiB long
 
+  @file
   Scenario Outline: Something other than a regular file at a lease path is set aside, never followed: <thing>
     Given the lease path of "resource-1" is <thing>
     When instance A tries to acquire "resource-1"
@@ -100,6 +101,7 @@ Feature: An unreadable lease file never blocks a resource
       | a symbolic link to a folder outside the lock directory | symbolic link |
       | a dangling symbolic link                               | symbolic link |
 
+  @file
   Scenario Outline: Files that lockspec never writes are left alone by cleanup: <file name>, <comment>
     Given the file "<file name>" in the lock directory contains 'INVALID{JSON'
     When instance A cleans up expired locks

@@ -19,7 +19,7 @@ Feature: A crashed holder blocks others no longer than its TTL
   .   * Whoever takes over gets a higher fencing token than the dead holder.
 
   Background:
-    Given instances A and B share a lock directory
+    Given instances A and B share a store
 
   @frozen_clock
   Scenario: A crashed holder's lease still blocks others before its expiry
@@ -28,13 +28,13 @@ Feature: A crashed holder blocks others no longer than its TTL
     And 99 ms have passed
     When instance B tries to acquire "resource-1"
     Then instance B is refused
-    And the lease file of "resource-1" is still on disk
+    And the lease of "resource-1" is still stored
 
   Scenario: A crashed holder's expired lease stays on disk as a stale lease
     Given instance A holds "resource-1" with a TTL of 100 ms
     And instance A has crashed without releasing it
     When 150 ms pass
-    Then the lease file of "resource-1" is still on disk
+    Then the lease of "resource-1" is still stored
     But "resource-1" is free
 
   Scenario: Another instance cleans up after a crashed holder and acquires (plan 2.3)

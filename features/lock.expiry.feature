@@ -10,14 +10,14 @@ Feature: An expired lease can be cleaned up by any instance
   .   * Cleanup never removes a valid lease, and reports what it removed.
 
   Background:
-    Given instances A and B share a lock directory
+    Given instances A and B share a store
 
   Scenario: A non-owner cleans up an expired lease and frees its resource (plan 2.2)
     Given instance A holds "resource-1" with a TTL of 100 ms
     And 150 ms have passed
     When instance B cleans up expired locks
     Then the cleanup reports "resource-1"
-    And the lease file of "resource-1" is gone
+    And the lease of "resource-1" is no longer stored
     And "resource-1" is free
 
   Scenario: A resource freed by cleanup can be acquired again (plan 2.2)

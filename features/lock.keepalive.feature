@@ -21,7 +21,7 @@ Feature: A holder keeps its lease alive while it works, and learns when it lost 
   .   interval on the scenario's clock; "paused" means they stop happening.
 
   Background:
-    Given instances A and B share a lock directory
+    Given instances A and B share a store
     And instance A holds "resource-1" with a TTL of 30 s
 
   @frozen_clock
@@ -76,7 +76,7 @@ Feature: A holder keeps its lease alive while it works, and learns when it lost 
     Then the release by instance A is refused
     And "resource-1" is still held by instance B with the lease it acquired
 
-  @frozen_clock
+  @frozen_clock @file
   Scenario: One failed renewal is retried, not taken for a loss
     Given instance A keeps its lease on "resource-1" alive
     And the next write by instance A fails with "Input/output error"
@@ -101,7 +101,7 @@ Feature: A holder keeps its lease alive while it works, and learns when it lost 
     Then instance B gets the lock on "resource-1"
     And instance A's lease was renewed 6 times, keeping its fencing token
 
-  @frozen_clock
+  @frozen_clock @file
   Scenario: Renewals failing until the lease has expired lose it
     Given instance A keeps its lease on "resource-1" alive
     And every write by instance A fails with "No space left on device"

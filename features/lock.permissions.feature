@@ -1,3 +1,4 @@
+@file
 Feature: What lockspec creates in a lock directory is private unless shared with a group
   As an operator,
   I want lease files and the lock directory to have deliberate modes,
@@ -13,9 +14,9 @@ Feature: What lockspec creates in a lock directory is private unless shared with
   .   * lockspec never changes the mode of a folder it did not create.
 
   Scenario: By default, what lockspec creates is its owner's alone
-    Given instances A and B share a lock directory
+    Given instances A and B share a store
     And instance B holds "resource-1"
-    And the file "resource-2.lock" in the lock directory contains 'INVALID{JSON'
+    And the stored lease of "resource-2" reads 'INVALID{JSON'
     When instance A cleans up expired locks
     Then the lock directory has mode 0700
     And every folder in it has mode 0700, and every file lockspec wrote mode 0600
@@ -23,12 +24,12 @@ Feature: What lockspec creates in a lock directory is private unless shared with
   Scenario: A lock directory made for a group lets the group's members share it
     Given instances A and B share a lock directory made for their group
     And instance B holds "resource-1"
-    And the file "resource-2.lock" in the lock directory contains 'INVALID{JSON'
+    And the stored lease of "resource-2" reads 'INVALID{JSON'
     When instance A cleans up expired locks
     Then the lock directory has mode 2770
     And every folder in it has mode 2770, and every file lockspec wrote mode 0660
 
   Scenario: A lock directory that already exists keeps its mode
     Given the lock directory already exists with mode 0755
-    When instances A and B share a lock directory
+    When instances A and B share a store
     Then the lock directory has mode 0755

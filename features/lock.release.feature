@@ -11,7 +11,7 @@ Feature: Only the holder of an acquisition can release it
   .     its holder may release it.
 
   Background:
-    Given instances A and B share a lock directory
+    Given instances A and B share a store
 
   Scenario: A non-owner's release is refused quietly and the lease stays (plan 2.5)
     Given instance A holds "resource-1"
@@ -25,7 +25,7 @@ Feature: Only the holder of an acquisition can release it
     When instance A releases its lock on "resource-1"
     Then the release by instance A succeeds
     And "resource-1" is free
-    And the lease file of "resource-1" is gone
+    And the lease of "resource-1" is no longer stored
 
   Scenario: Releasing the same acquisition twice is refused the second time
     Given instance A holds "resource-1"
@@ -46,4 +46,4 @@ Feature: Only the holder of an acquisition can release it
     And 150 ms have passed
     When instance A releases its lock on "resource-1"
     Then the release by instance A succeeds
-    And the lease file of "resource-1" is gone
+    And the lease of "resource-1" is no longer stored

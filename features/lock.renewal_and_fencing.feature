@@ -21,7 +21,7 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
   .     rejects a write carrying a lower one.
 
   Background:
-    Given instances A and B share a lock directory
+    Given instances A and B share a store
 
   @frozen_clock
   Scenario: Renewing extends the lease from now and keeps its identity
@@ -58,7 +58,7 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
 
   @in_process
   Scenario: A renewal overtaken by a takeover of the expired lease changes nothing
-    Given instance C shares the lock directory too
+    Given instance C shares the store too
     And instance A holds "resource-1" with a TTL of 100 ms
     And 150 ms have passed
     When instance A renews its lock on "resource-1", but instance C takes it over right after A has looked
@@ -84,7 +84,7 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
       | expiry                                     |
       | expiry and cleanup                         |
       | expiry, cleanup and a restart of every instance |
-      | corruption of its lease file               |
+      | corruption of its stored lease             |
       | release, and 1 ms later the loss of the store's fencing counters |
       | release, and 1 ms later corruption of the store's fencing counters |
       | expiry, and 1 ms later the loss of the store's fencing counters |

@@ -12,7 +12,7 @@ Feature: A contender retries with exponential backoff
   .     so the waits below are measured exactly on the frozen clock.
 
   Background:
-    Given instances A and B share a lock directory
+    Given instances A and B share a store
 
   @frozen_clock
   Scenario: A contender gives up after 3 retries, having waited 10, 20 and 40 ms (plan 2.4)

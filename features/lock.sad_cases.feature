@@ -12,12 +12,12 @@ Feature: Bad input gets a clear error and loses nothing
   .   * Neither destroys or changes another holder's lease.
 
   Background:
-    Given instances A and B share a lock directory
+    Given instances A and B share a store
 
   Scenario Outline: An invalid argument is rejected with a message naming it: <argument>, <comment>
     When instance A tries to acquire <resource> with a TTL of <ttl_ms> ms and <max_retries> retries
     Then instance A fails with an invalid argument error naming "<argument>"
-    And no lease file was written
+    And nothing was stored
 
     Examples:
       | resource      | ttl_ms       | max_retries | argument    | comment                    |
@@ -86,15 +86,17 @@ Feature: Bad input gets a clear error and loses nothing
     When an instance is started with the instance id ''
     Then starting it fails with an invalid argument error naming "instance_id"
 
-  Scenario: An instance needs exactly one place to keep leases
-    When an instance is started with both a lock directory and a store
-    Then starting it fails with an invalid argument error naming "lock_dir"
+  Scenario: An instance is given a store, not a path: the error points to lockspec.connect
+    When an instance is started with a lock directory's path where its store belongs
+    Then starting it fails with an invalid argument error naming "store" and saying "lockspec.connect"
 
+  @file
   Scenario: A lock directory that is a regular file is reported as a storage error
     Given the path "not-a-folder" next to the lock directory is a regular file
     When instance C is started with "not-a-folder" as its lock directory
     Then starting it fails with a storage error naming "not-a-folder"
 
+  @file
   Scenario Outline: A lock directory removed underneath the instances is an error, never recreated elsewhere: <action>
     Given the lock directory was removed underneath the instances
     When instance A <action>
@@ -106,12 +108,13 @@ Feature: Bad input gets a clear error and loses nothing
       | tries to acquire "resource-1"     |
       | cleans up expired locks           |
 
+  @file
   Scenario: Lockspec's own bookkeeping folder being unusable is reported as a storage error
     Given the lock directory's ".lockspec" folder was replaced by a regular file
     When instance A tries to acquire "resource-1"
     Then instance A fails with a storage error naming ".lockspec" and "File exists"
 
-  @in_process
+  @in_process @file
   Scenario: A lease file that cannot be read is reported, not taken for a free resource
     Given instance B holds "resource-1"
     And the next read by instance A fails with "Input/output error"
@@ -119,15 +122,15 @@ Feature: Bad input gets a clear error and loses nothing
     Then instance A fails with a storage error naming "resource-1.lock" and "Input/output error"
     And "resource-1" is still held by instance B with the lease it acquired
 
-  @in_process
+  @in_process @file
   Scenario: An unreadable lease file that cannot be moved aside stays where it is
-    Given the file "resource-1.lock" in the lock directory contains 'INVALID{JSON'
+    Given the stored lease of "resource-1" reads 'INVALID{JSON'
     And the next rename by instance A fails with "Permission denied"
     When instance A tries to acquire "resource-1"
     Then instance A fails with a storage error naming "resource-1.lock" and "Permission denied"
-    And the file "resource-1.lock" in the lock directory still contains 'INVALID{JSON'
+    And the stored lease of "resource-1" still reads 'INVALID{JSON'
 
-  @in_process
+  @in_process @file
   Scenario Outline: A storage failure while acquiring is reported with its path and cause: <error> at <operation>
     Given instance B holds "resource-2"
     And the next <operation> by instance A fails with "<error>"
@@ -142,7 +145,7 @@ Feature: Bad input gets a clear error and loses nothing
       | write     | Input/output error      |
       | rename    | Permission denied       |
 
-  @in_process
+  @in_process @file
   Scenario: A storage failure while releasing is reported, and the lease stays
     Given instance A holds "resource-1"
     And the next removal by instance A fails with "Input/output error"
@@ -150,7 +153,7 @@ Feature: Bad input gets a clear error and loses nothing
     Then instance A fails with a storage error naming "resource-1.lock" and "Input/output error"
     And "resource-1" is still held by instance A with the lease it acquired
 
-  @in_process
+  @in_process @file
   Scenario: The next attempt succeeds once a storage failure has cleared
     Given the next write by instance A fails with "No space left on device"
     And instance A has tried to acquire "resource-1"

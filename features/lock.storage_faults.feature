@@ -1,4 +1,4 @@
-@in_process
+@in_process @file
 Feature: A storage fault is a clear error that loses nothing
   As a holder whose disk may fill up, fail or refuse access at any moment,
   I want every storage fault reported as an error naming the path and the cause,
@@ -16,7 +16,7 @@ Feature: A storage fault is a clear error that loses nothing
   .   first step, "rename" the second; "removal" deletes a lease file.
 
   Background:
-    Given instances A and B share a lock directory
+    Given instances A and B share a store
 
   Scenario Outline: A fault at any step of any action is reported and damages nothing: <error> at <operation> when it <action>, <situation>
     Given <situation>
@@ -39,6 +39,6 @@ Feature: A storage fault is a clear error that loses nothing
       | instance A holds "resource-1"                                          | removal   | Input/output error      | releases its lock on "resource-1" |
       | instance A holds "resource-1"                                          | removal   | Permission denied       | releases its lock on "resource-1" |
       | instance B held "resource-1" until 1 s ago                             | removal   | Permission denied       | cleans up expired locks           |
-      | the file "resource-1.lock" in the lock directory contains 'INVALID{JSON' | rename  | Input/output error      | cleans up expired locks           |
-      | the file "resource-1.lock" in the lock directory contains 'INVALID{JSON' | rename  | Permission denied       | tries to acquire "resource-1"     |
-      | the file "resource-1.lock" in the lock directory contains 'INVALID{JSON' | write   | No space left on device | tries to acquire "resource-1"     |
+      | the stored lease of "resource-1" reads 'INVALID{JSON' | rename  | Input/output error      | cleans up expired locks           |
+      | the stored lease of "resource-1" reads 'INVALID{JSON' | rename  | Permission denied       | tries to acquire "resource-1"     |
+      | the stored lease of "resource-1" reads 'INVALID{JSON' | write   | No space left on device | tries to acquire "resource-1"     |

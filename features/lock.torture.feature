@@ -21,7 +21,7 @@ Feature: Under sustained contention and crashes, leases stay exclusive
   .   The runs print their figures on the console.
 
   Background:
-    Given instances A and B share a lock directory
+    Given instances A and B share a store
 
   Scenario: Sixteen processes, random kills inside the critical section and a cleanup loop
     When 16 processes contend for "resource-1" for 10 s with a TTL of 500 ms, while another cleans up in a loop and:

@@ -10,11 +10,11 @@ Feature: The defects of the plan's original coordinator stay fixed
   .   precise moment between one instance's look and its action.
 
   Background:
-    Given instances A, B and C share a lock directory
+    Given instances A, B and C share a store
 
   Rule: 1. A lease file is never seen half written
 
-    @in_process
+    @in_process @file
     Scenario: While an instance writes its lease, others see no lease file or a complete one
       When instance A acquires "resource-1" while instance B looks at it mid-write
       Then instance B saw "resource-1" free, not an unreadable lease file
@@ -54,6 +54,7 @@ Feature: The defects of the plan's original coordinator stay fixed
         | a/b   | a_b    |
         | Ab    | ab     |
 
+    @file
     Scenario Outline: A lease file never lands outside the lock directory, whatever the name: "<name>", <comment>
       When instance A tries to acquire "<name>"
       Then instance A gets the lock on "<name>"
@@ -72,12 +73,14 @@ Feature: The defects of the plan's original coordinator stay fixed
         | ressource-été-資源 | non-ASCII               |
         | con               | a reserved name elsewhere |
 
+    @file
     Scenario: A very long name gets a lease file of its own
       Given instance A holds a resource whose name is 1000 characters long
       When instance B tries to acquire a resource with the same name but its last character changed
       Then instance B gets the lock on that resource
       And every lease file name is at most 255 bytes long
 
+    @file
     Scenario: A plain name has a predictable lease file
       When instance A tries to acquire "resource-1"
       Then the lease file of "resource-1" is "resource-1.lock" in the lock directory
@@ -105,13 +108,13 @@ Feature: The defects of the plan's original coordinator stay fixed
 
   Rule: 7. A storage failure is an error, never "the lock is busy"
 
-    @in_process
+    @in_process @file
     Scenario: A full disk while acquiring raises an error naming the lease file
       Given the next write by instance A fails with "No space left on device"
       When instance A tries to acquire "resource-1"
       Then instance A fails with a storage error naming "resource-1.lock" and "No space left on device"
 
-    @in_process
+    @in_process @file
     Scenario: A failing release raises an error instead of being swallowed
       Given instance A holds "resource-1"
       And the next removal by instance A fails with "Input/output error"

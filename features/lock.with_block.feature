@@ -14,7 +14,7 @@ Feature: Work under a with-block keeps its lease, and learns at the end if it lo
   .     outlasts it learns of a takeover the same way.
 
   Background:
-    Given instances A, B and C share a lock directory
+    Given instances A, B and C share a store
 
   Scenario: A block that works longer than its TTL keeps the resource all along
     Given instance B will try to acquire "resource-1" 60 s from now

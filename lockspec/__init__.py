@@ -6,6 +6,7 @@ detail whose names may change.
 
 from lockspec.backoff import Backoff
 from lockspec.clock import Clock, SystemClock
+from lockspec.connect import connect
 from lockspec.coordinator import Coordinator
 from lockspec.errors import InvalidArgumentError, LockError, LockLost, LockStorageError, LockTimeout
 from lockspec.inspection import CleanedUp, CleanupAction, LeaseStatus
@@ -13,6 +14,7 @@ from lockspec.keepalive import KeepAlive
 from lockspec.lease import Lock
 from lockspec.policy import LeaseState, Policy
 from lockspec.stores.file import FileLeaseStore, FileSystem
+from lockspec.stores.memory import MemoryLeaseStore
 from lockspec.stores.protocol import LeaseStore, Observation, SetAside
 
 __all__ = [
@@ -33,8 +35,10 @@ __all__ = [
     "LockLost",
     "LockStorageError",
     "LockTimeout",
+    "MemoryLeaseStore",
     "Observation",
     "Policy",
     "SetAside",
     "SystemClock",
+    "connect",
 ]

@@ -40,8 +40,6 @@ from lockspec.keepalive import KeepAlive
 from lockspec.lease import Lock
 from lockspec.liveness import process_identity
 from lockspec.policy import DEFAULT_KEEP_SET_ASIDE_MS, LeaseState, Policy
-from lockspec.stores.file.permissions import PRIVATE, SHARED_GROUP
-from lockspec.stores.file.store import FileLeaseStore
 from lockspec.stores.protocol import LeaseStore, Observation
 from lockspec.validation import (
     MAX_KEEP_SET_ASIDE_MS,
@@ -65,40 +63,34 @@ def default_instance_id() -> str:
 class Coordinator:
     """One instance's view of a set of shared leases.
 
-    Give either ``lock_dir`` (leases kept as files there, the directory
-    created if missing) or a ``store``. Several coordinators, in one process
-    or many, coordinate through the same directory or store; each should have
-    its own ``instance_id``. A coordinator is safe to use from several
-    threads, and a forked child may go on using its parent's.
+    Coordinators in one process or many coordinate through one ``store``
+    (see ``lockspec.connect`` to open one from a URL or a lock directory);
+    each should have its own ``instance_id``. A coordinator is safe to use
+    from several threads, and a forked child may go on using its parent's.
 
     ``max_clock_skew_ms`` (default 0: instances on one host share one clock)
     delays taking over or cleaning up another instance's expired lease by that
     margin. ``detect_dead_holders`` (default on) takes over at once a lease
     whose holder process provably no longer runs. ``keep_set_aside_ms``
     (default a week) is how long cleanup keeps what was set aside as
-    unreadable. ``shared_group`` makes what is created in the lock directory
-    usable by the owner's group, not only by the owner (see
-    ``lockspec.stores.file.permissions``).
+    unreadable.
     """
 
     def __init__(
         self,
-        lock_dir: str | os.PathLike[str] | None = None,
+        store: LeaseStore,
         instance_id: str | None = None,
         clock: Clock | None = None,
         *,
-        store: LeaseStore | None = None,
         backoff: Backoff | None = None,
         max_clock_skew_ms: float = 0,
         detect_dead_holders: bool = True,
         keep_set_aside_ms: float = DEFAULT_KEEP_SET_ASIDE_MS,
-        shared_group: bool = False,
     ) -> None:
-        if (lock_dir is None) == (store is None):
-            raise InvalidArgumentError("lock_dir", "give either a lock directory or a store", lock_dir)
-        if shared_group and store is not None:
+        if isinstance(store, (str, os.PathLike)) or not hasattr(store, "claim_if_absent"):
+            # The coordinator took a lock directory before it knew other stores: point the way.
             raise InvalidArgumentError(
-                "shared_group", "applies to a lock directory; give the store its permissions", store
+                "store", "a LeaseStore is needed; open one from a path or URL with lockspec.connect", store
             )
         given_id = default_instance_id() if instance_id is None else instance_id
         self.instance_id = checked_name("instance_id", given_id, max_length=256)
@@ -112,10 +104,6 @@ class Coordinator:
                 "keep_set_aside_ms", keep_set_aside_ms, maximum=MAX_KEEP_SET_ASIDE_MS
             ),
         )
-        if store is None:
-            assert lock_dir is not None  # checked above: exactly one of the two is given
-            permissions = SHARED_GROUP if shared_group else PRIVATE
-            store = FileLeaseStore(lock_dir, permissions=permissions, clock=self.clock)
         self.store: LeaseStore = store
 
     @property

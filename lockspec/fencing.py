@@ -20,6 +20,10 @@ increase whatever the clock does.
 
 from __future__ import annotations
 
+import logging
+
+logger = logging.getLogger("lockspec")
+
 #: Token values per millisecond of the clock: tokens read as microseconds since the epoch.
 TOKENS_PER_MS = 1000
 
@@ -34,3 +38,18 @@ def next_fencing_token(last_issued: int | None, previous: int, now_ms: int) -> i
     if last_issued is None:
         return max(previous, (now_ms + 1) * TOKENS_PER_MS) + 1
     return max(last_issued, previous, now_ms * TOKENS_PER_MS) + 1
+
+
+def stored_counter(raw: bytes | None, where: str) -> int | None:
+    """The last token issued, from a counter's stored bytes; ``None`` if there is none or it is unreadable.
+
+    An unreadable counter is reported, naming ``where`` it is kept, and tokens
+    continue from the clock: a damaged counter must never silently restart
+    tokens from zero, nor stop every acquisition of its resource.
+    """
+    text = (raw or b"").strip(b"\x00 \n")
+    if text.isdigit():
+        return int(text)
+    if text:
+        logger.warning("the fencing counter in %s was unreadable (%r); tokens continue from the clock", where, raw)
+    return None

@@ -10,7 +10,7 @@ from behave import given, then, when
 from behave.runner import Context
 from hamcrest import assert_that, equal_to, instance_of
 
-from lockspec import Backoff, Coordinator, InvalidArgumentError, LockError, LockStorageError
+from lockspec import Backoff, Coordinator, InvalidArgumentError, LockError, LockStorageError, connect
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 from steps.support.matchers import a_success, an_error
 from steps.support.parameters import python_value
@@ -39,30 +39,30 @@ def tried_to_acquire(context: Context, name: str, resource: str) -> None:
 @when('instance {name} is started with "{folder}" as its lock directory')
 def start_on_folder(context: Context, name: str, folder: str) -> None:
     path: Path = context.world.lock_dir.parent / folder
-    _start(context, lambda: Coordinator(path, instance_id=name))
+    _start(context, lambda: connect(path, instance_id=name))
 
 
 @when("an instance is started allowing for {margin} ms of clock skew")
 def start_with_margin(context: Context, margin: str) -> None:
     value: Any = python_value(margin)
-    _start(context, lambda: Coordinator(context.world.lock_dir, max_clock_skew_ms=value))
+    _start(context, lambda: connect(context.world.lock_dir, max_clock_skew_ms=value))
 
 
 @when("an instance is started with a backoff of base {base} ms, factor {factor}, cap {cap} ms and jitter {jitter}")
 def start_with_backoff(context: Context, base: str, factor: str, cap: str, jitter: str) -> None:
     settings: list[Any] = [python_value(text) for text in (base, factor, cap, jitter)]
-    _start(context, lambda: Coordinator(context.world.lock_dir, backoff=Backoff(*settings)))
+    _start(context, lambda: connect(context.world.lock_dir, backoff=Backoff(*settings)))
 
 
 @when("an instance is started with the instance id '{instance_id:Text}'")
 def start_with_id(context: Context, instance_id: str) -> None:
-    _start(context, lambda: Coordinator(context.world.lock_dir, instance_id=instance_id))
+    _start(context, lambda: connect(context.world.lock_dir, instance_id=instance_id))
 
 
-@when("an instance is started with both a lock directory and a store")
-def start_with_both(context: Context) -> None:
-    store = context.world.file_store()
-    _start(context, lambda: Coordinator(context.world.lock_dir, store=store))
+@when("an instance is started with a lock directory's path where its store belongs")
+def start_on_path(context: Context) -> None:
+    path: Any = context.world.lock_dir
+    _start(context, lambda: Coordinator(path))
 
 
 @when("instance {name} tries to {action} something that is not a lock")
@@ -77,6 +77,11 @@ def misuse(context: Context, name: str, action: str) -> None:
 @then('starting it fails with a storage error naming "{fragment}"')
 def start_failed(context: Context, fragment: str) -> None:
     assert_that(context.start_outcome, an_error(LockStorageError, fragment))
+
+
+@then('starting it fails with an invalid argument error naming "{argument}" and saying "{text}"')
+def start_rejected_saying(context: Context, argument: str, text: str) -> None:
+    assert_that(context.start_outcome, an_error(InvalidArgumentError, f"invalid {argument}:", text))
 
 
 @then('starting it fails with an invalid argument error naming "{argument}"')

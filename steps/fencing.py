@@ -13,7 +13,7 @@ _ENDINGS = {
     "expiry",
     "expiry and cleanup",
     "expiry, cleanup and a restart of every instance",
-    "corruption of its lease file",
+    "corruption of its stored lease",
     "release, and 1 ms later the loss of the store's fencing counters",
     "release, and 1 ms later corruption of the store's fencing counters",
     "expiry, and 1 ms later the loss of the store's fencing counters",
@@ -56,16 +56,16 @@ def lease_ended(context: Context, name: str, ending: str) -> None:
         raise NotImplementedError(f"no way to end a lease by {ending!r}; known: {sorted(_ENDINGS)}")
     if ending.startswith("release"):
         assert_that(world.instance(name).release_lock(lease), is_(True), "the release")
-    elif ending == "corruption of its lease file":
-        world.lease_path("resource-1").write_text("INVALID{JSON")
+    elif ending == "corruption of its stored lease":
+        world.plant("resource-1", b"INVALID{JSON")
     else:
         world.clock.advance(lease.expires_at_ms - lease.acquired_at_ms)
     if "1 ms later" in ending:
         world.clock.advance(1)
     if "the loss of the store's fencing counters" in ending:
-        world.lock_directory.remove_bookkeeping()
+        world.store.lose_counters()
     elif "corruption of the store's fencing counters" in ending:
-        world.lock_directory.corrupt_fencing_counters()
+        world.store.corrupt_counters()
     if ending.startswith("expiry"):
         if "cleanup" in ending:
             assert_that(world.instance(name).cleanup_expired_locks(), equal_to(["resource-1"]), "the cleanup")

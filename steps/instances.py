@@ -24,8 +24,8 @@ from steps.support import parameters  # noqa: F401  (registers the parameter typ
 from steps.support.matchers import a_refusal, an_error, granted_to, held_by
 
 
-@given("instances {names:Names} share a lock directory")
-@when("instances {names:Names} share a lock directory")
+@given("instances {names:Names} share a store")
+@when("instances {names:Names} share a store")
 def start_instances(context: Context, names: list[str]) -> None:
     for name in names:
         context.world.start(name)
@@ -37,12 +37,12 @@ def start_instances_for_group(context: Context, names: list[str]) -> None:
         context.world.start(name, shared_group=True)
 
 
-@given("instance {name} uses a lock directory")
+@given("instance {name} uses a store")
 def start_instance(context: Context, name: str) -> None:
     context.world.start(name)
 
 
-@given("instance {name} shares the lock directory too")
+@given("instance {name} shares the store too")
 def start_one_more(context: Context, name: str) -> None:
     context.world.start(name)
 
@@ -52,9 +52,9 @@ def start_anonymous(context: Context, name: str) -> None:
     context.world.start(name, anonymous=True)
 
 
-@given("instance {name} uses a lock directory of its own")
+@given("instance {name} uses a store of its own")
 def start_instance_alone(context: Context, name: str) -> None:
-    context.world.start(name, lock_dir=context.world.lock_dir.parent / f"own-{name}")
+    context.world.start(name, store=context.world.own_store())
 
 
 @given("instance {name} backs off from {base:Duration}, doubling up to {cap:Duration}")

@@ -47,10 +47,12 @@ def _holder(description: str) -> tuple[str, int, str]:
 
 @given("its lease records the holder as {description}")
 def lease_records_holder(context: Context, description: str) -> None:
-    path = context.world.lease_path(context.world.outcome(context.world.last_actor).resource)
+    resource = context.world.outcome(context.world.last_actor).resource
+    stored = context.world.store.stored(resource)
+    assert stored is not None, f"nothing is stored for {resource!r}"
     host, pid, process = _holder(description)
-    lease = dataclasses.replace(decode_lease(path.read_bytes()), host=host, pid=pid, process=process)
-    path.write_bytes(encode_lease(lease))
+    lease = dataclasses.replace(decode_lease(stored), host=host, pid=pid, process=process)
+    context.world.plant(resource, encode_lease(lease))
 
 
 @given("instance {name} does not check whether holders are alive")

@@ -34,18 +34,6 @@ def plant_file(context: Context, file_name: str, contents: str) -> None:
     (context.world.lock_dir / file_name).write_text(contents, encoding="utf-8")
 
 
-@given('the file "{file_name}" in the lock directory holds {size:d} KiB of garbage')
-def plant_garbage(context: Context, file_name: str, size: int) -> None:
-    context.world.file_store()
-    (context.world.lock_dir / file_name).write_bytes(b"\xff" * size * 1024)
-
-
-@given('the file "{file_name}" in the lock directory holds JSON nested {depth:d} levels deep')
-def plant_nested_json(context: Context, file_name: str, depth: int) -> None:
-    context.world.file_store()
-    (context.world.lock_dir / file_name).write_bytes(b"[" * depth + b"]" * depth)
-
-
 @given("the lock directory was removed underneath the instances")
 def remove_lock_dir(context: Context) -> None:
     shutil.rmtree(context.world.lock_dir)
@@ -86,38 +74,10 @@ def plant_file_next_to(context: Context, name: str) -> None:
     (context.world.lock_dir.parent / name).write_text("a file, not a folder")
 
 
-@then('the lease file of "{resource}" is gone')
-def lease_file_gone(context: Context, resource: str) -> None:
-    assert_that(os.path.lexists(context.world.lease_path(resource)), is_(False), f"a lease file of {resource!r} exists")
-
-
-@then('the lease file of "{resource}" is still on disk')
-def lease_file_present(context: Context, resource: str) -> None:
-    assert_that(context.world.lease_path(resource).is_file(), is_(True), f"a lease file of {resource!r} exists")
-
-
 @then('the lease file of "{resource}" is "{file_name}" in the lock directory')
 def lease_file_named(context: Context, resource: str, file_name: str) -> None:
     leases = sorted(path.name for path in context.world.lock_dir.glob("*" + LEASE_SUFFIX))
     assert_that(leases, contains_exactly(file_name), "the lease files in the lock directory")
-
-
-@then("the unreadable file was kept aside, containing '{contents:Text}'")
-def kept_aside_with(context: Context, contents: str) -> None:
-    kept = _the_one_kept_aside(context)
-    assert_that(kept.read_text(encoding="utf-8"), equal_to(contents), "what the file kept aside contains")
-
-
-@then("the unreadable file was purged")
-def purged(context: Context) -> None:
-    kept = list(context.world.file_store().unreadable_folder.iterdir())
-    assert_that(kept, is_(empty()), "entries still kept aside as unreadable")
-
-
-@then("the unreadable file was kept aside, {size:d} KiB long")
-def kept_aside_sized(context: Context, size: int) -> None:
-    kept = _the_one_kept_aside(context)
-    assert_that(kept.stat().st_size, equal_to(size * 1024), "size in bytes of the file kept aside")
 
 
 @then('there is no folder "{name}" in the lock directory')
@@ -156,18 +116,6 @@ def lease_names_short(context: Context, limit: int) -> None:
     assert_that(lengths, has_length(greater_than_or_equal_to(2)), "lease files present")
     for length in lengths:
         assert_that(length, less_than_or_equal_to(limit), "length in bytes of a lease file name")
-
-
-@then("the file \"{file_name}\" in the lock directory still contains '{contents:Text}'")
-def file_still_contains(context: Context, file_name: str, contents: str) -> None:
-    assert_that((context.world.lock_dir / file_name).read_text(encoding="utf-8"), equal_to(contents))
-
-
-@then("no lease file was written")
-def no_lease_written(context: Context) -> None:
-    leases = sorted(path.name for path in context.world.lock_dir.glob("*" + LEASE_SUFFIX))
-    assert_that(leases, is_(empty()), "lease files in the lock directory")
-    _assert_nothing_pending(context)
 
 
 @then('no lease file of "{resource}" was left behind')
@@ -223,3 +171,8 @@ def folder_mode(context: Context, name: str, mode: str) -> None:
 
 def _mode_of(path: Path) -> str:
     return f"{stat.S_IMODE(path.lstat().st_mode):04o}"
+
+
+@then("the file \"{file_name}\" in the lock directory still contains '{contents:Text}'")
+def file_still_contains(context: Context, file_name: str, contents: str) -> None:
+    assert_that((context.world.lock_dir / file_name).read_text(encoding="utf-8"), equal_to(contents))

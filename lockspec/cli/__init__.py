@@ -1,13 +1,14 @@
-"""The ``lockspec`` command: see and act on a lock directory without writing Python.
+"""The ``lockspec`` command: see and act on a store of leases without writing Python.
 
-    lockspec status  [--lock-dir DIR] [--json]
-    lockspec cleanup [--lock-dir DIR] [--dry-run]
-    lockspec break   [--lock-dir DIR] RESOURCE --force
-    lockspec run     [--lock-dir DIR] RESOURCE [--ttl 30s] [--timeout 10s]
+    lockspec status  [--store URL | --lock-dir DIR] [--json]
+    lockspec cleanup [--store URL | --lock-dir DIR] [--dry-run]
+    lockspec break   [--store URL | --lock-dir DIR] RESOURCE --force
+    lockspec run     [--store URL | --lock-dir DIR] RESOURCE [--ttl 30s] [--timeout 10s]
                      [--on-loss terminate|continue] [--grace 10s] -- COMMAND ...
 
-The lock directory comes from ``--lock-dir`` or the ``LOCKSPEC_DIR``
-environment variable. Durations take a unit: ``150ms``, ``30s``, ``2m``.
+The store comes from ``--store`` (any URL ``lockspec.connect`` takes) or
+``--lock-dir`` (a lock directory), else from the ``LOCKSPEC_STORE`` or
+``LOCKSPEC_DIR`` environment variable; one of them, never two. Durations take a unit: ``150ms``, ``30s``, ``2m``.
 ``--max-clock-skew`` and ``--no-detect-dead-holders`` give the command the
 instances' policy (see ``Coordinator``), so that it judges leases as they
 do. ``--shared-group`` gives what lockspec creates to the owner's group as
@@ -15,10 +16,10 @@ well (see ``lockspec.stores.file.permissions``); every user of a group's
 lock directory should pass it.
 
 Exit statuses follow sysexits.h: 0 success; 64 a usage error (a bad option,
-a missing lock directory setting, ``break`` without ``--force``); 69 ``run``'s
-lease was lost while its command ran (the command was stopped, unless
-``--on-loss continue``); 74 the lock directory cannot be used (``status``,
-``cleanup`` and ``break`` never create it, nor anything in it; ``run``
+no store or two, ``break`` without ``--force``); 69 ``run``'s lease was
+lost while its command ran (the command was stopped, unless ``--on-loss
+continue``); 74 the store cannot be used (``status``, ``cleanup`` and
+``break`` never create a lock directory, nor anything in it; ``run``
 does); 75 ``run`` gave up waiting for the lock; 130 interrupted (Ctrl-C);
 141 the output was closed early (``| head``). Otherwise ``run`` exits with
 its command's status (128 + N when the command died of signal N, 126 when
@@ -37,10 +38,11 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from lockspec.cli.output import STATUS_SCHEMA, document, table
 from lockspec.cli.supervisor import CommandNotStarted, Supervisor
+from lockspec.connect import connect, kind_of, lock_dir_of
 from lockspec.coordinator import Coordinator
 from lockspec.durations import parse_duration_ms
 from lockspec.errors import InvalidArgumentError, LockStorageError, LockTimeout
@@ -49,6 +51,7 @@ from lockspec.keepalive import LOSS_RECORD, KeepAlive
 from lockspec.validation import checked_duration_ms, checked_skew_ms
 
 LOCK_DIR_VARIABLE = "LOCKSPEC_DIR"
+STORE_VARIABLE = "LOCKSPEC_STORE"
 
 EXIT_USAGE = 64
 EXIT_LOST = 69
@@ -101,18 +104,21 @@ def _main(words: list[str]) -> int:
     if split < len(words) and arguments.handler is not _run:
         raise UsageError("only run takes a command after --")
     _log_to_stderr(getattr(arguments, "verbose", 0))
-    lock_dir = _lock_dir(getattr(arguments, "lock_dir", None))
-    if arguments.handler is not _run and not lock_dir.exists():
+    url = _store_url(getattr(arguments, "store", None), getattr(arguments, "lock_dir", None))
+    lock_dir = lock_dir_of(url)
+    if lock_dir is not None and arguments.handler is not _run and not Path(lock_dir).exists():
         # Only run may create the lock directory: a typo must not make a new, empty one.
         missing = FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
-        raise LockStorageError("open lock directory", lock_dir, missing)
-    coordinator = Coordinator(
-        lock_dir,
+        raise LockStorageError("open lock directory", Path(lock_dir).absolute(), missing)
+    store_options: dict[str, Any] = {"shared_group": True} if getattr(arguments, "shared_group", False) else {}
+    coordinator = connect(
+        url,
         instance_id=f"lockspec-cli-{os.getpid()}",
-        shared_group=getattr(arguments, "shared_group", False),
         max_clock_skew_ms=_skew(getattr(arguments, "max_clock_skew", "0ms")),
         detect_dead_holders=getattr(arguments, "detect_dead_holders", True),
+        **store_options,
     )
+    arguments.url = url
     try:
         status: int = arguments.handler(coordinator, arguments)
     finally:
@@ -124,7 +130,10 @@ def _parser() -> _Parser:
     # Options allowed before and after the command; SUPPRESS keeps the
     # command's copy from overwriting a value given before it.
     common = _Parser(add_help=False, argument_default=argparse.SUPPRESS)
-    common.add_argument("--lock-dir", metavar="DIR", help=f"the lock directory (default: ${LOCK_DIR_VARIABLE})")
+    common.add_argument(
+        "--store", metavar="URL", help=f"the store: a path, file://..., redis://... (or ${STORE_VARIABLE})"
+    )
+    common.add_argument("--lock-dir", metavar="DIR", help=f"the lock directory (or ${LOCK_DIR_VARIABLE})")
     common.add_argument(
         "--shared-group",
         action="store_true",
@@ -142,7 +151,7 @@ def _parser() -> _Parser:
         help="wait for the expiry even of a lease whose holder process is gone, as instances told so do",
     )
     common.add_argument("-v", "--verbose", action="count", help="log decisions on stderr (-vv: every attempt too)")
-    parser = _Parser(prog="lockspec", description="See and act on a lockspec lock directory.", parents=[common])
+    parser = _Parser(prog="lockspec", description="See and act on a lockspec store of leases.", parents=[common])
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
     status = commands.add_parser("status", parents=[common], help="list every lease and its state")
@@ -188,11 +197,17 @@ def _log_to_stderr(verbosity: int) -> None:
     logging.basicConfig(level=levels[min(verbosity, 2)], handlers=[handler])
 
 
-def _lock_dir(option: str | None) -> Path:
-    given = option or os.environ.get(LOCK_DIR_VARIABLE)
-    if not given:
-        raise UsageError(f"no lock directory: give --lock-dir or set {LOCK_DIR_VARIABLE}")
-    return Path(given)
+def _store_url(store: str | None, lock_dir: str | None) -> str:
+    """The store named on the command line, else in the environment: exactly one place to keep leases."""
+    given = {"--store": store, "--lock-dir": lock_dir}
+    if not any(given.values()):
+        given = {name: os.environ.get(name) for name in (STORE_VARIABLE, LOCK_DIR_VARIABLE)}
+    named = [(name, value) for name, value in given.items() if value]
+    if len(named) > 1:
+        raise UsageError(f"give one store, not both {named[0][0]} and {named[1][0]}")
+    if not named:
+        raise UsageError(f"no store: give --store or --lock-dir, or set {STORE_VARIABLE} or {LOCK_DIR_VARIABLE}")
+    return named[0][1] or ""
 
 
 def _duration(text: str, option: str) -> int:
@@ -213,8 +228,10 @@ def _skew(text: str) -> int:
 def _status(coordinator: Coordinator, arguments: argparse.Namespace) -> int:
     entries = coordinator.status()
     if arguments.json:
-        where = coordinator.store.where
-        print(json.dumps(document(entries, where, coordinator.clock.now_ms()), indent=2, ensure_ascii=False))
+        store = coordinator.store
+        lock_dir = store.where if kind_of(arguments.url) == "file" else None
+        report = document(entries, store.where, lock_dir, coordinator.clock.now_ms())
+        print(json.dumps(report, indent=2, ensure_ascii=False))
     elif not entries:
         print("no leases")
     else:

@@ -21,9 +21,14 @@ def table(entries: list[LeaseStatus]) -> str:
     )
 
 
-def document(entries: list[LeaseStatus], where: str, now_ms: int) -> dict[str, Any]:
-    """The status as a JSON document of schema ``STATUS_SCHEMA``; fields that do not apply are null."""
-    return {"schema": STATUS_SCHEMA, "lock_dir": where, "now_ms": now_ms, "leases": [_as_json(e) for e in entries]}
+def document(entries: list[LeaseStatus], where: str, lock_dir: str | None, now_ms: int) -> dict[str, Any]:
+    """The status as a JSON document of schema ``STATUS_SCHEMA``; fields that do not apply are null.
+
+    ``where`` names the store (a path, a server); ``lock_dir`` is the lock
+    directory of a file store, else null, as is each entry's ``file``.
+    """
+    leases = [_as_json(entry, on_files=lock_dir is not None) for entry in entries]
+    return {"schema": STATUS_SCHEMA, "store": where, "lock_dir": lock_dir, "now_ms": now_ms, "leases": leases}
 
 
 def _row(entry: LeaseStatus) -> tuple[str, ...]:
@@ -45,11 +50,12 @@ def _row(entry: LeaseStatus) -> tuple[str, ...]:
     )
 
 
-def _as_json(entry: LeaseStatus) -> dict[str, Any]:
+def _as_json(entry: LeaseStatus, *, on_files: bool) -> dict[str, Any]:
     lease = entry.lease
     return {
         "resource": entry.resource,
-        "file": entry.key,
+        "key": entry.key,
+        "file": entry.key if on_files else None,
         "state": entry.state.value,
         "holder": lease.owner if lease else None,
         "host": (lease.host or None) if lease else None,

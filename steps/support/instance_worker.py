@@ -20,8 +20,8 @@ from typing import IO, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from lockspec import Coordinator, FileLeaseStore, LockError, SystemClock
-from lockspec.stores.file.permissions import PRIVATE, SHARED_GROUP
+from lockspec import Coordinator, LockError, SystemClock
+from lockspec.connect import open_store
 from steps.support.frames import read_frame, write_frame
 from steps.support.wrappers import WatchedStore
 
@@ -53,12 +53,12 @@ class _Recorder(logging.Handler):
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     settings: dict[str, Any] = read_frame(requests)
     clock = _OffsetClock(settings["clock_offset_ms"])
-    permissions = SHARED_GROUP if settings["shared_group"] else PRIVATE
-    store = WatchedStore(FileLeaseStore(settings["lock_dir"], permissions=permissions, clock=clock))
+    options = {"shared_group": True} if settings["shared_group"] else {}
+    store = WatchedStore(open_store(settings["store"], clock=clock, **options))
     instance = Coordinator(
-        instance_id=settings["instance_id"],
-        clock=clock,
-        store=store,
+        store,
+        settings["instance_id"],
+        clock,
         backoff=settings["backoff"],
         max_clock_skew_ms=settings["max_clock_skew_ms"],
         detect_dead_holders=settings["detect_dead_holders"],

@@ -252,7 +252,7 @@ def main(mode: str, lock_dir: str, name: str, resource: str, *arguments: str) ->
     # sixteen processes from waking in lock-step.
     backoff = Backoff(base_ms=1, factor=2, cap_ms=16, jitter=0.5, seed=zlib.crc32(name.encode()))
     files = PausingFileSystem()
-    instance = Coordinator(instance_id=name, backoff=backoff, store=FileLeaseStore(lock_dir, files=files))
+    instance = Coordinator(FileLeaseStore(lock_dir, files=files), name, backoff=backoff)
     if mode == "race":
         race(instance, resource)
     elif mode == "hold":

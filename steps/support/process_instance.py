@@ -33,7 +33,7 @@ class ProcessInstance:
 
     def __init__(
         self,
-        lock_dir: Path,
+        store_url: str,
         instance_id: str | None,
         waits: list[float],
         *,
@@ -48,7 +48,7 @@ class ProcessInstance:
         self._mutex = threading.Lock()
         self._process: Process = start([sys.executable, str(WORKER)])
         settings = {
-            "lock_dir": str(lock_dir),
+            "store": store_url,
             "instance_id": instance_id,
             "backoff": backoff,
             "clock_offset_ms": int(clock_offset_ms),

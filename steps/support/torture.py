@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lockspec import Coordinator, Lock
+from lockspec import Lock, connect
 from lockspec.stores.file.store import BOOKKEEPING_FOLDER
 from steps.support.processes import BOUND_S, Process, read_line, start_worker, stop
 
@@ -194,7 +194,7 @@ def _stop_cleaner(cleaner: Process) -> int:
 
 def _take_over_at_the_end(lock_dir: Path, resource: str, ttl_ms: int, folder: Path) -> None:
     """Let one more instance take the resource over, so that the last crash is recoverable too."""
-    final = Coordinator(lock_dir, instance_id="after-the-run")
+    final = connect(lock_dir, instance_id="after-the-run")
     try:
         lease = final.acquire(resource, ttl_ms=ttl_ms, timeout_ms=ttl_ms * 4)
         record(folder / "journal", "enter", lease)

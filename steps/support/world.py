@@ -22,11 +22,11 @@ from typing import Protocol
 
 from lockspec import Backoff, Clock, Coordinator, FileLeaseStore, LeaseStatus, Lock, LockError
 from lockspec.stores.file.naming import lease_file_name
-from lockspec.stores.file.permissions import PRIVATE, SHARED_GROUP
 from steps.support.file_fixture import LockDirectory
 from steps.support.frozen_clock import FrozenClock
 from steps.support.process_instance import ProcessInstance
 from steps.support.processes import BOUND_S
+from steps.support.stores import FileFixture, StoreFixture, snapshot_of
 from steps.support.wrappers import WatchedFileSystem, WatchedStore
 
 _TOKEN_OF = re.compile(r"<([A-Za-z0-9]+)'s token>")
@@ -61,9 +61,20 @@ class Instance(Protocol):
 
 
 class World:
-    def __init__(self, lock_dir: Path, clock: Clock, *, in_processes: bool = False) -> None:
+    """One scenario's store, clock and named instances.
+
+    ``lock_dir`` is where a file store keeps its leases, and its parent the
+    scenario's folder, which the world removes at the end; ``store`` is the
+    fixture of the store the instances share (the lock directory's by default).
+    """
+
+    def __init__(
+        self, lock_dir: Path, clock: Clock, *, in_processes: bool = False, store: StoreFixture | None = None
+    ) -> None:
         self.lock_dir = lock_dir
         self.lock_directory = LockDirectory(lock_dir)
+        self.store: StoreFixture = store or FileFixture(lock_dir)
+        self.own_stores: list[StoreFixture] = []
         self.clock = clock
         self.in_processes = in_processes
         self.instances: dict[str, Instance] = {}
@@ -83,7 +94,7 @@ class World:
         self,
         name: str,
         backoff: Backoff | None = None,
-        lock_dir: Path | None = None,
+        store: StoreFixture | None = None,
         *,
         anonymous: bool = False,
         clock_offset_ms: float = 0,
@@ -91,7 +102,7 @@ class World:
         detect_dead_holders: bool = True,
         shared_group: bool = False,
     ) -> Instance:
-        """Start (or restart) instance ``name`` on the scenario's lock directory.
+        """Start (or restart) instance ``name`` on the scenario's store (or on ``store``).
 
         An ``anonymous`` instance is known to the scenario as ``name`` but lets
         lockspec choose its instance id; ``clock_offset_ms`` sets its clock
@@ -101,9 +112,10 @@ class World:
         self.stop(name)
         instance_id = None if anonymous else name
         waits = self.waits.setdefault(name, [])
+        fixture = store or self.store
         if self.in_processes and name != ONLOOKER:
             self.instances[name] = ProcessInstance(
-                lock_dir or self.lock_dir,
+                fixture.url(),
                 instance_id,
                 waits,
                 backoff=backoff,
@@ -114,21 +126,32 @@ class World:
             )
             return self.instances[name]
         files = WatchedFileSystem()
-        permissions = SHARED_GROUP if shared_group else PRIVATE
         clock = _RecordingClock(name, self.clock, waits, clock_offset_ms)
-        store = WatchedStore(
-            FileLeaseStore(lock_dir or self.lock_dir, files=files, permissions=permissions, clock=clock)
-        )
+        watched = WatchedStore(fixture.open(clock, files=files, shared_group=shared_group))
         instance = Coordinator(
-            instance_id=instance_id,
-            clock=clock,
-            store=store,
+            watched,
+            instance_id,
+            clock,
             backoff=backoff,
             max_clock_skew_ms=max_clock_skew_ms,
             detect_dead_holders=detect_dead_holders,
         )
-        self.instances[name], self.stores[name], self.files[name] = instance, store, files
+        self.instances[name], self.stores[name] = instance, watched
+        if fixture.kind == "file":
+            self.files[name] = files
         return instance
+
+    def own_store(self) -> StoreFixture:
+        """A store of the scenario's kind that no other instance shares."""
+        number = len(self.own_stores) + 1
+        fixture = self.store.sibling(f"own-{number}")
+        self.own_stores.append(fixture)
+        return fixture
+
+    def adopt(self, name: str, instance: Coordinator) -> None:
+        """Make ``instance``, opened by a step itself, the scenario's instance ``name``."""
+        self.stop(name)
+        self.instances[name] = instance
 
     def instance(self, name: str) -> Instance:
         if name not in self.instances:
@@ -225,9 +248,12 @@ class World:
         return self._onlooker().holder(resource)
 
     def file_store(self) -> FileLeaseStore:
-        """The lock directory's store, for the paths of its folders."""
+        """The lock directory's store, for the paths of its folders (in the file world only)."""
         self._onlooker()
-        return self.stores[ONLOOKER].inner
+        store = self.stores[ONLOOKER].inner
+        if not isinstance(store, FileLeaseStore):
+            raise AssertionError(f"this step is about lock directories; the store is {self.store.url()}")
+        return store
 
     def _onlooker(self) -> Instance:
         if ONLOOKER not in self.instances:
@@ -237,24 +263,24 @@ class World:
     def lease_path(self, resource: str) -> Path:
         return self.lock_dir / lease_file_name(resource)
 
-    def contents(self) -> dict[str, bytes | None]:
-        """Every file in the lock directory but the guard files, with its bytes (None for links and FIFOs).
+    def plant(self, resource: str, data: bytes) -> None:
+        """Put ``data`` where the store keeps ``resource``'s lease, once the store exists."""
+        self._onlooker()
+        self.store.plant(resource, data)
 
-        Folders show only through the files they hold: lockspec makes its
-        bookkeeping folders when it first needs them. Guard files hold fencing
-        counters, which a failed acquisition may have moved on.
-        """
-        return _snapshot(
-            self.lock_dir, lambda path: path.name.startswith("guard-") or (path.is_dir() and not path.is_symlink())
-        )
+    def contents(self) -> dict[str, bytes | None]:
+        """Everything the scenario's store holds but its fencing counters (see ``StoreFixture.snapshot``)."""
+        return self.store.snapshot()
 
     def outside(self) -> dict[str, bytes | None]:
         """Everything in the scenario's folder outside the lock directory (None for folders and links)."""
-        return _snapshot(self.lock_dir.parent, lambda path: path == self.lock_dir or self.lock_dir in path.parents)
+        return snapshot_of(self.lock_dir.parent, lambda path: path == self.lock_dir or self.lock_dir in path.parents)
 
     def close(self) -> None:
         for name in list(self.instances):
             self.stop(name)
+        for fixture in (self.store, *self.own_stores):
+            fixture.close()
         shutil.rmtree(self.lock_dir.parent, ignore_errors=False)
 
 
@@ -264,17 +290,6 @@ def _outcome_of(action: Callable[[Instance], object], instance: Instance) -> obj
         return action(instance)
     except LockError as error:
         return error
-
-
-def _snapshot(root: Path, leave_out: Callable[[Path], bool]) -> dict[str, bytes | None]:
-    """Every entry below ``root`` but those left out, with the bytes of regular files (None for the rest)."""
-    found: dict[str, bytes | None] = {}
-    for path in sorted(root.rglob("*")):
-        if leave_out(path):
-            continue
-        regular = path.is_file() and not path.is_symlink()
-        found[str(path.relative_to(root))] = path.read_bytes() if regular else None
-    return found
 
 
 class _RecordingClock:

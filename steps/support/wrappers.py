@@ -11,7 +11,7 @@ import errno
 import os
 from collections.abc import Callable, Iterator
 
-from lockspec import FileLeaseStore, FileSystem, Lock, Observation, SetAside
+from lockspec import FileSystem, LeaseStore, Lock, Observation, SetAside
 from lockspec.stores.file.filesystem import StoredFile
 
 Action = Callable[[], None]
@@ -33,7 +33,7 @@ class WatchedStore:
     should let escape, as a buggy client library might.
     """
 
-    def __init__(self, inner: FileLeaseStore) -> None:
+    def __init__(self, inner: LeaseStore) -> None:
         self.inner = inner
         self.where = inner.where
         self.observations = 0

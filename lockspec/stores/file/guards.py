@@ -49,7 +49,7 @@ import weakref
 import zlib
 
 from lockspec.errors import LockStorageError
-from lockspec.fencing import next_fencing_token
+from lockspec.fencing import next_fencing_token, stored_counter
 from lockspec.stores.file.permissions import Permissions
 
 logger = logging.getLogger("lockspec")
@@ -150,22 +150,11 @@ class GuardedStripe:
         """Issue the token for a lease acquired at ``now_ms`` replacing one with token ``previous`` (0: none)."""
         try:
             raw = os.pread(self._fd, _COUNTER_BYTES, 0)
-            token = next_fencing_token(self._counter(raw), previous, now_ms)
+            token = next_fencing_token(stored_counter(raw, self.path), previous, now_ms)
             os.pwrite(self._fd, str(token).rjust(_COUNTER_BYTES).encode("ascii"), 0)
         except OSError as error:
             raise LockStorageError("update the fencing counter in", self.path, error) from error
         return token
-
-    def _counter(self, raw: bytes) -> int | None:
-        """The counter in ``raw``; None for a new guard file, and for unreadable bytes, which are reported."""
-        text = raw.strip(b"\x00 \n")
-        if text.isdigit():
-            return int(text)
-        if text:
-            logger.warning(
-                "the fencing counter in %s was unreadable (%r); tokens continue from the clock", self.path, raw
-            )
-        return None
 
 
 class Guards:

@@ -44,17 +44,16 @@ from pathlib import Path
 
 from lockspec.clock import Clock, SystemClock
 from lockspec.errors import LockStorageError
-from lockspec.lease import Lock, UnreadableLease, decode_lease, encode_lease
+from lockspec.lease import Lock, encode_lease
+from lockspec.stores.entries import MAX_LEASE_BYTES, judge, records
 from lockspec.stores.file.filesystem import FileSystem, StoredFile
 from lockspec.stores.file.guards import DEFAULT_GUARD_TIMEOUT_MS, STRIPES, GuardBusy, GuardedStripe, Guards
 from lockspec.stores.file.naming import is_hashed_lease_file_name, lease_file_name, resource_of_file_name
 from lockspec.stores.file.permissions import PRIVATE, Permissions
 from lockspec.stores.protocol import Observation, SetAside
+from lockspec.validation import checked_duration_ms
 
 logger = logging.getLogger("lockspec")
-
-#: A lease file is a few hundred bytes; anything much larger is not a lease.
-MAX_LEASE_BYTES = 64 * 1024
 
 BOOKKEEPING_FOLDER = ".lockspec"
 _PENDING = re.compile(r"pending-([0-9a-f]{2})-[0-9a-f]+\.tmp")
@@ -88,7 +87,8 @@ class FileLeaseStore:
         self._dir = str(self.lock_dir)
         self._bookkeeping = str(self.bookkeeping_folder)
         self._unreadable = str(self.unreadable_folder)
-        self._guards = Guards(self._dir, self._bookkeeping, permissions, guard_timeout_ms)
+        timeout_ms = checked_duration_ms("guard_timeout_ms", guard_timeout_ms)
+        self._guards = Guards(self._dir, self._bookkeeping, permissions, timeout_ms)
         try:
             self._files.make_folder(self.lock_dir, permissions.folder_mode)
         except FileExistsError:
@@ -166,7 +166,7 @@ class FileLeaseStore:
             stored = self._read(key)
             if stored is None or stored.kind != "file":
                 return False
-            if stored.data != written and not _records(stored.data, lease.lock_id):
+            if stored.data != written and not records(stored.data, lease.lock_id):
                 return False
             self._delete(self._path(key), "remove lease file")
             return True
@@ -263,17 +263,8 @@ class FileLeaseStore:
         version = _version(stored)
         if stored.kind != "file":
             return Observation(key, resource, None, f"it is a {stored.kind}", version)
-        if len(stored.data) > MAX_LEASE_BYTES:
-            return Observation(key, resource, None, f"it is larger than {MAX_LEASE_BYTES} bytes", version)
-        try:
-            lease = decode_lease(stored.data)
-        except UnreadableLease as problem:
-            return Observation(key, resource, None, str(problem), version)
         # A name that tells its resource must tell this lease's; a hashed one must be its hash.
-        belongs_here = lease.resource == resource if resource is not None else lease_file_name(lease.resource) == key
-        if not belongs_here:
-            return Observation(key, resource, None, f"it names another resource, {lease.resource!r}", version)
-        return Observation(key, lease.resource, lease, None, version)
+        return judge(key, resource, stored.data, version, lambda named: lease_file_name(named) == key)
 
     def _delete(self, path: str, action: str) -> None:
         try:
@@ -337,14 +328,6 @@ class FileLeaseStore:
         except OSError as error:
             raise LockStorageError("move aside unreadable lease file", path, error) from error
         return target
-
-
-def _records(data: bytes, lock_id: str) -> bool:
-    """Whether ``data`` is a lease of acquisition ``lock_id`` (renewed, say, so its bytes differ)."""
-    try:
-        return decode_lease(data).lock_id == lock_id
-    except UnreadableLease:
-        return False
 
 
 def _version(stored: StoredFile | None) -> Hashable:

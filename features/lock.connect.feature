@@ -1,0 +1,48 @@
+@in_process
+Feature: Opening a store by its URL
+  As a developer whose instances move from one host to several,
+  I want to name where leases are kept with one string,
+  so that changing the store is a change of configuration, not of code.
+
+  . RULES:
+  .   * lockspec.connect(url) opens a coordinator on the store the URL names:
+  .     a lock directory's path or file:// URL, memory://NAME (an in-memory
+  .     space shared by the coordinators of one process that name it), or a
+  .     Redis URL (redis://, rediss://, unix://).
+  .   * Coordinators that name one store share its leases; coordinators on
+  .     different stores never see each other's.
+  .   * A URL or an option that names no store is an invalid argument, raised
+  .     before anything is opened or created.
+
+  Scenario Outline: Instances connected to one store share its leases: <form>
+    Given instances A and B are connected to "<url>"
+    And instance A holds "resource-1"
+    When instance B tries to acquire "resource-1"
+    Then instance B is refused
+    And instance B sees "resource-1" held by instance A
+
+    Examples:
+      | form                    | url                        |
+      | a lock directory's path | the lock directory         |
+      | a file URL              | file://the lock directory  |
+      | an in-memory space      | memory://shared-by-A-and-B |
+
+  Scenario: Instances on different in-memory spaces never see each other's leases
+    Given instance A is connected to "memory://left"
+    And instance B is connected to "memory://right"
+    And instance A holds "resource-1"
+    When instance B tries to acquire "resource-1"
+    Then instance B gets the lock on "resource-1"
+
+  Scenario Outline: A store that cannot be named is refused before anything is opened: <case>
+    When an instance connects to "<url>" with <options>
+    Then starting it fails with an invalid argument error naming "<argument>" and saying "<words>"
+    And the lock directory does not exist
+
+    Examples:
+      | case                                     | url                         | options                     | argument         | words                                   |
+      | an unknown scheme                        | ftp://host/locks            | no options                  | store URL        | unknown scheme 'ftp'                    |
+      | a file URL of another host               | file://elsewhere/locks      | no options                  | store URL        | names a folder on this host             |
+      | an option the memory store does not take | memory://spec               | the option namespace "app"  | store option     | the memory store does not take namespace |
+      | an option the file store does not take   | the lock directory          | the option namespace "app"  | store option     | it takes: shared_group, guard_timeout_ms |
+      | a guard timeout that is no duration      | the lock directory          | the option guard_timeout_ms -1 | guard_timeout_ms | must be greater than 0               |

@@ -1,0 +1,129 @@
+"""``lockspec.connect``: a coordinator on the store a URL names.
+
+The one place that knows every store: the core takes any ``LeaseStore``, and
+users name theirs by URL, so that moving from one host (a lock directory) to
+several (Redis) changes a string, not code.
+
+URL forms:
+
+* a path, or ``file:///path``: lease files in that lock directory (made if missing);
+* ``memory://NAME``: this process's in-memory space ``NAME`` (``memory://`` is the default space);
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from lockspec.backoff import Backoff
+from lockspec.clock import Clock, SystemClock
+from lockspec.coordinator import Coordinator
+from lockspec.errors import InvalidArgumentError
+from lockspec.policy import DEFAULT_KEEP_SET_ASIDE_MS
+from lockspec.stores.file.guards import DEFAULT_GUARD_TIMEOUT_MS
+from lockspec.stores.file.permissions import PRIVATE, SHARED_GROUP
+from lockspec.stores.file.store import FileLeaseStore
+from lockspec.stores.memory import MemoryLeaseStore
+from lockspec.stores.protocol import LeaseStore
+
+#: The options each kind of store takes, beside the coordinator's own.
+STORE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "file": ("shared_group", "guard_timeout_ms"),
+    "memory": (),
+}
+
+
+def connect(
+    url: str | os.PathLike[str],
+    *,
+    instance_id: str | None = None,
+    clock: Clock | None = None,
+    backoff: Backoff | None = None,
+    max_clock_skew_ms: float = 0,
+    detect_dead_holders: bool = True,
+    keep_set_aside_ms: float = DEFAULT_KEEP_SET_ASIDE_MS,
+    **store_options: Any,
+) -> Coordinator:
+    """A ``Coordinator`` on the store ``url`` names; ``store_options`` go to that store.
+
+    The coordinator's options are ``Coordinator``'s. An option the store does
+    not take is an ``InvalidArgumentError`` naming it, before anything is
+    opened: a misspelt ``namespace`` must not silently share the default one.
+    """
+    clock = clock or SystemClock()
+    store = open_store(url, clock=clock, **store_options)
+    return Coordinator(
+        store,
+        instance_id,
+        clock,
+        backoff=backoff,
+        max_clock_skew_ms=max_clock_skew_ms,
+        detect_dead_holders=detect_dead_holders,
+        keep_set_aside_ms=keep_set_aside_ms,
+    )
+
+
+def open_store(url: str | os.PathLike[str], *, clock: Clock | None = None, **options: Any) -> LeaseStore:
+    """The ``LeaseStore`` ``url`` names, built with ``options`` (see the module's URL forms)."""
+    kind, opener = _opener(url)
+    unknown = sorted(set(options) - set(STORE_OPTIONS[kind]))
+    if unknown:
+        accepted = ", ".join(STORE_OPTIONS[kind]) or "none"
+        raise InvalidArgumentError(
+            "store option", f"the {kind} store does not take {', '.join(unknown)} (it takes: {accepted})", url
+        )
+    return opener(clock or SystemClock(), options)
+
+
+def kind_of(url: str | os.PathLike[str]) -> str:
+    """Which kind of store ``url`` names: "file" or "memory"."""
+    return _opener(url)[0]
+
+
+def lock_dir_of(url: str | os.PathLike[str]) -> str | None:
+    """The lock directory ``url`` names, or ``None`` if it names another kind of store."""
+    text = os.fspath(url)
+    scheme = urlsplit(text).scheme if "://" in text else ""
+    if scheme == "":
+        return text
+    if scheme == "file":
+        return _file_path(text)
+    return None
+
+
+_Opener = Callable[[Clock, dict[str, Any]], LeaseStore]
+
+
+def _opener(url: str | os.PathLike[str]) -> tuple[str, _Opener]:
+    if not isinstance(url, (str, os.PathLike)) or not os.fspath(url):
+        raise InvalidArgumentError("store URL", "give a lock directory path or a store URL", url)
+    text = os.fspath(url)
+    lock_dir = lock_dir_of(text)
+    if lock_dir is not None:
+        return "file", lambda clock, options: _file_store(lock_dir, clock, options)
+    scheme = urlsplit(text).scheme
+    if scheme == "memory":
+        return "memory", lambda clock, options: _memory_store(text, clock)
+    raise InvalidArgumentError("store URL", f"unknown scheme {scheme!r}; use a path, file:// or memory://", url)
+
+
+def _file_path(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        raise InvalidArgumentError("store URL", "a file:// URL names a folder on this host", url)
+    if not parts.path:
+        raise InvalidArgumentError("store URL", "a file:// URL needs a path", url)
+    return unquote(parts.path)
+
+
+def _file_store(lock_dir: str, clock: Clock, options: dict[str, Any]) -> LeaseStore:
+    permissions = SHARED_GROUP if options.get("shared_group", False) else PRIVATE
+    guard_timeout_ms = options.get("guard_timeout_ms", DEFAULT_GUARD_TIMEOUT_MS)
+    return FileLeaseStore(lock_dir, permissions=permissions, clock=clock, guard_timeout_ms=guard_timeout_ms)
+
+
+def _memory_store(url: str, clock: Clock) -> LeaseStore:
+    parts = urlsplit(url)
+    return MemoryLeaseStore(unquote(parts.netloc + parts.path), clock=clock)

@@ -1,0 +1,64 @@
+"""Steps about opening stores by URL with ``lockspec.connect``."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from behave import given, then, when
+from behave.runner import Context
+from hamcrest import assert_that
+
+from lockspec import Coordinator, LockError, connect
+from lockspec.stores.memory import forget_space
+from steps.support import parameters  # noqa: F401  (registers the parameter types)
+from steps.support.matchers import held_by
+from steps.support.parameters import python_value
+
+
+@given('instances {names:Names} are connected to "{url}"')
+def connect_instances(context: Context, names: list[str], url: str) -> None:
+    for name in names:
+        context.world.adopt(name, _connect(context, url, instance_id=name, clock=context.world.clock))
+
+
+@given('instance {name} is connected to "{url}"')
+def connect_instance(context: Context, name: str, url: str) -> None:
+    context.world.adopt(name, _connect(context, url, instance_id=name, clock=context.world.clock))
+
+
+@when('an instance connects to "{url}" with {options}')
+def try_connect(context: Context, url: str, options: str) -> None:
+    try:
+        instance = _connect(context, url, **_options(options))
+    except LockError as error:
+        context.start_outcome = error
+    else:
+        instance.close()
+        context.start_outcome = instance
+
+
+@then('instance {viewer} sees "{resource}" held by instance {holder}')
+def sees_held(context: Context, viewer: str, resource: str, holder: str) -> None:
+    seen = context.world.instance(viewer).holder(resource)
+    assert_that(seen, held_by(context.world.id_of(holder), resource))
+
+
+def _connect(context: Context, url: str, **options: Any) -> Coordinator:
+    """``connect`` to ``url`` ("the lock directory" stands for the scenario's); in-memory spaces are forgotten after."""
+    text = url.replace("the lock directory", str(context.world.lock_dir))
+    if text.startswith("memory://"):
+        parts = urlsplit(text)
+        context.add_cleanup(forget_space, parts.netloc + parts.path)
+    return connect(text, **options)
+
+
+def _options(words: str) -> dict[str, Any]:
+    """``no options``, or ``the option NAME VALUE`` with VALUE in Python's notation."""
+    if words == "no options":
+        return {}
+    prefix = "the option "
+    if not words.startswith(prefix):
+        raise NotImplementedError(f"no options read {words!r}")
+    name, _, value = words[len(prefix) :].partition(" ")
+    return {name: python_value(value)}

@@ -1,0 +1,65 @@
+"""Steps about what the store holds, in words that fit every store: leases, unreadable entries, what was set aside."""
+
+from __future__ import annotations
+
+from behave import given, then
+from behave.runner import Context
+from hamcrest import assert_that, equal_to, has_length, is_, none, not_none
+
+from steps.support import parameters  # noqa: F401  (registers the parameter types)
+
+
+@given("the stored lease of \"{resource}\" reads '{contents:Text}'")
+def plant_text(context: Context, resource: str, contents: str) -> None:
+    context.world.plant(resource, contents.encode("utf-8"))
+
+
+@given('the stored lease of "{resource}" is {size:d} KiB of garbage')
+def plant_garbage(context: Context, resource: str, size: int) -> None:
+    context.world.plant(resource, b"\xff" * size * 1024)
+
+
+@given('the stored lease of "{resource}" is JSON nested {depth:d} levels deep')
+def plant_nested_json(context: Context, resource: str, depth: int) -> None:
+    context.world.plant(resource, b"[" * depth + b"]" * depth)
+
+
+@then('the lease of "{resource}" is no longer stored')
+def no_longer_stored(context: Context, resource: str) -> None:
+    assert_that(context.world.store.stored(resource), is_(none()), f"what the store holds for {resource!r}")
+
+
+@then('the lease of "{resource}" is still stored')
+def still_stored(context: Context, resource: str) -> None:
+    assert_that(context.world.store.stored(resource), is_(not_none()), f"what the store holds for {resource!r}")
+
+
+@then("the stored lease of \"{resource}\" still reads '{contents:Text}'")
+def still_reads(context: Context, resource: str, contents: str) -> None:
+    assert_that(context.world.store.stored(resource), equal_to(contents.encode("utf-8")), f"{resource!r}'s entry")
+
+
+@then("the unreadable entry was kept aside, reading '{contents:Text}'")
+def kept_aside_reading(context: Context, contents: str) -> None:
+    assert_that(_the_one_kept_aside(context), equal_to(contents.encode("utf-8")), "what was kept aside")
+
+
+@then("the unreadable entry was kept aside, {size:d} KiB long")
+def kept_aside_sized(context: Context, size: int) -> None:
+    assert_that(_the_one_kept_aside(context), has_length(size * 1024), "the bytes kept aside")
+
+
+@then("the unreadable entry was purged")
+def purged(context: Context) -> None:
+    assert_that(context.world.store.set_aside(), equal_to([]), "entries still kept aside as unreadable")
+
+
+@then("nothing was stored")
+def nothing_stored(context: Context) -> None:
+    assert_that(context.world.contents(), equal_to({}), "what the store holds")
+
+
+def _the_one_kept_aside(context: Context) -> bytes:
+    kept: list[bytes] = context.world.store.set_aside()
+    assert_that(kept, has_length(1), "entries kept aside as unreadable")
+    return kept[0]
