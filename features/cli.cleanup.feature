@@ -18,7 +18,7 @@ Feature: An operator cleans up and breaks leases from the command line
   Scenario: Cleanup removes expired and unreadable leases and says why
     Given instance B held "resource-2" until 90 s ago
     And the stored lease of "resource-4" reads 'INVALID{JSON'
-    When the operator runs "lockspec cleanup --lock-dir $LOCK_DIR"
+    When the operator runs "lockspec cleanup --store $STORE"
     Then the command succeeds
     And its output says:
       """
@@ -30,7 +30,7 @@ Feature: An operator cleans up and breaks leases from the command line
 
   Scenario: A dry run says what cleanup would remove, and removes nothing
     Given instance B held "resource-2" until 5 s ago
-    When the operator runs "lockspec cleanup --dry-run --lock-dir $LOCK_DIR"
+    When the operator runs "lockspec cleanup --dry-run --store $STORE"
     Then the command succeeds
     And its output says:
       """
@@ -39,7 +39,7 @@ Feature: An operator cleans up and breaks leases from the command line
     And the lease of "resource-2" is still stored
 
   Scenario: Cleanup with nothing stale says so
-    When the operator runs "lockspec cleanup --lock-dir $LOCK_DIR"
+    When the operator runs "lockspec cleanup --store $STORE"
     Then the command succeeds
     And its output says:
       """
@@ -47,13 +47,13 @@ Feature: An operator cleans up and breaks leases from the command line
       """
 
   Scenario: Breaking a lease without --force is refused
-    When the operator runs "lockspec break resource-1 --lock-dir $LOCK_DIR"
+    When the operator runs "lockspec break resource-1 --store $STORE"
     Then the command exits with status 64
     And its error output is one line naming "--force"
     And "resource-1" is still held by instance A with the lease it acquired
 
   Scenario: Breaking a live lease with --force removes it after saying whose it was
-    When the operator runs "lockspec break resource-1 --force --lock-dir $LOCK_DIR"
+    When the operator runs "lockspec break resource-1 --force --store $STORE"
     Then the command succeeds
     And its output says:
       """
@@ -63,7 +63,7 @@ Feature: An operator cleans up and breaks leases from the command line
     And "resource-1" is free
 
   Scenario: Breaking a resource nobody holds changes nothing
-    When the operator runs "lockspec break resource-9 --force --lock-dir $LOCK_DIR"
+    When the operator runs "lockspec break resource-9 --force --store $STORE"
     Then the command succeeds
     And its output says:
       """

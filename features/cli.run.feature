@@ -22,7 +22,7 @@ Feature: A command runs while holding a lease, like flock(1)
     Given instances A and B share a store
 
   Scenario: The command runs holding the lease, and run exits with its status
-    When the operator runs "lockspec run resource-1 --lock-dir $LOCK_DIR -- sh -c 'lockspec status --lock-dir $LOCK_DIR; exit 3'"
+    When the operator runs "lockspec run resource-1 --store $STORE -- sh -c 'lockspec status --store $STORE; exit 3'"
     Then the command exits with status 3
     And its output is a table with the rows:
       | RESOURCE   | STATE | HOLDER         |
@@ -30,7 +30,7 @@ Feature: A command runs while holding a lease, like flock(1)
     And "resource-1" is free
 
   Scenario Outline: run exits with its command's exit status: <script> gives <status>
-    When the operator runs "lockspec run resource-1 --lock-dir $LOCK_DIR -- sh -c '<script>'"
+    When the operator runs "lockspec run resource-1 --store $STORE -- sh -c '<script>'"
     Then the command exits with status <status>
     And "resource-1" is free
 
@@ -41,9 +41,9 @@ Feature: A command runs while holding a lease, like flock(1)
       | kill -KILL $$ | 137    | 128 + 9: died of SIGKILL  |
 
   Scenario: Of two competing runs, the second waits until the first has finished
-    When the operator starts "lockspec run resource-1 --lock-dir $LOCK_DIR -- sh -c 'echo first started | tee -a $LOG; read go; echo first ended >> $LOG'" as run 1
+    When the operator starts "lockspec run resource-1 --store $STORE -- sh -c 'echo first started | tee -a $LOG; read go; echo first ended >> $LOG'" as run 1
     And run 1 has printed "first started"
-    And the operator starts "lockspec -vv run resource-1 --lock-dir $LOCK_DIR -- sh -c 'echo second ran >> $LOG'" as run 2
+    And the operator starts "lockspec -vv run resource-1 --store $STORE -- sh -c 'echo second ran >> $LOG'" as run 2
     And run 2 has reported that "resource-1" is held
     And run 1 is told to finish
     Then run 1 ends with status 0
@@ -57,23 +57,23 @@ Feature: A command runs while holding a lease, like flock(1)
 
   Scenario: A run that cannot get the lease in time gives up, naming the holder
     Given instance A holds "resource-1" with a TTL of 30 s
-    When the operator runs "lockspec run resource-1 --timeout 200ms --lock-dir $LOCK_DIR -- sh -c 'echo ran >> $LOG'"
+    When the operator runs "lockspec run resource-1 --timeout 200ms --store $STORE -- sh -c 'echo ran >> $LOG'"
     Then the command exits with status 75
     And its error output is one line naming "held by 'A'"
     And the log is empty
     And "resource-1" is still held by instance A with the lease it acquired
 
   Scenario: The lease is renewed while a command runs longer than its TTL
-    When the operator runs "lockspec run resource-1 --ttl 150ms --lock-dir $LOCK_DIR -- sh -c 'sleep 0.6; lockspec status --lock-dir $LOCK_DIR'"
+    When the operator runs "lockspec run resource-1 --ttl 150ms --store $STORE -- sh -c 'sleep 0.6; lockspec status --store $STORE'"
     Then the command succeeds
     And its output is a table with the rows:
       | RESOURCE   | STATE | HOLDER         | EXPIRES |
       | resource-1 | held  | lockspec-cli-* | in *    |
 
   Scenario: A run whose lease is lost stops its command, says so in one line, and exits with status 69
-    When the operator starts "lockspec run resource-1 --ttl 300ms --lock-dir $LOCK_DIR -- sh -c "trap 'echo got TERM >> $LOG; exit 0' TERM; echo started; while true; do sleep 0.05; done"" as run 1
+    When the operator starts "lockspec run resource-1 --ttl 300ms --store $STORE -- sh -c "trap 'echo got TERM >> $LOG; exit 0' TERM; echo started; while true; do sleep 0.05; done"" as run 1
     And run 1 has printed "started"
-    And the operator runs "lockspec break resource-1 --force --lock-dir $LOCK_DIR"
+    And the operator runs "lockspec break resource-1 --force --store $STORE"
     Then run 1 ends with status 69
     And the log reads:
       """
@@ -82,16 +82,16 @@ Feature: A command runs while holding a lease, like flock(1)
     And run 1 said once, in one line, that it lost the lease on "resource-1"
 
   Scenario: A command that ignores SIGTERM after its lease was lost is killed once the grace period is over
-    When the operator starts "lockspec run resource-1 --ttl 300ms --grace 200ms --lock-dir $LOCK_DIR -- sh -c "trap '' TERM; echo started; while true; do sleep 0.05; done"" as run 1
+    When the operator starts "lockspec run resource-1 --ttl 300ms --grace 200ms --store $STORE -- sh -c "trap '' TERM; echo started; while true; do sleep 0.05; done"" as run 1
     And run 1 has printed "started"
-    And the operator runs "lockspec break resource-1 --force --lock-dir $LOCK_DIR"
+    And the operator runs "lockspec break resource-1 --force --store $STORE"
     Then run 1 ends with status 69
     And run 1 said once, in one line, that it lost the lease on "resource-1"
 
   Scenario: With --on-loss continue, a run whose lease is lost lets its command finish
-    When the operator starts "lockspec run resource-1 --ttl 300ms --on-loss continue --lock-dir $LOCK_DIR -- sh -c 'echo started; read go; echo finished >> $LOG'" as run 1
+    When the operator starts "lockspec run resource-1 --ttl 300ms --on-loss continue --store $STORE -- sh -c 'echo started; read go; echo finished >> $LOG'" as run 1
     And run 1 has printed "started"
-    And the operator runs "lockspec break resource-1 --force --lock-dir $LOCK_DIR"
+    And the operator runs "lockspec break resource-1 --force --store $STORE"
     And run 1 has reported "lost the lease on resource-1"
     And run 1 is told to finish
     Then run 1 ends with status 0
@@ -103,7 +103,7 @@ Feature: A command runs while holding a lease, like flock(1)
 
   Scenario: Ctrl-C while run waits for the lease ends it quietly with status 130
     Given instance A holds "resource-1" with a TTL of 30 s
-    When the operator starts "lockspec -vv run resource-1 --timeout 30s --lock-dir $LOCK_DIR -- sh -c 'echo ran >> $LOG'" as run 1
+    When the operator starts "lockspec -vv run resource-1 --timeout 30s --store $STORE -- sh -c 'echo ran >> $LOG'" as run 1
     And run 1 has reported that "resource-1" is held
     And run 1 is sent SIGINT
     Then run 1 ends with status 130
@@ -111,7 +111,7 @@ Feature: A command runs while holding a lease, like flock(1)
     And the log is empty
 
   Scenario: SIGTERM is forwarded to the command, and the lease is released
-    When the operator starts "lockspec run resource-1 --lock-dir $LOCK_DIR -- sh -c "trap 'echo got TERM >> $LOG; exit 7' TERM; echo ready; while true; do sleep 0.05; done"" as run 1
+    When the operator starts "lockspec run resource-1 --store $STORE -- sh -c "trap 'echo got TERM >> $LOG; exit 7' TERM; echo ready; while true; do sleep 0.05; done"" as run 1
     And run 1 has printed "ready"
     And run 1 is sent SIGTERM
     Then run 1 ends with status 7
@@ -121,13 +121,14 @@ Feature: A command runs while holding a lease, like flock(1)
       """
     And "resource-1" is free
 
+  @file
   Scenario: A run with --shared-group makes a missing lock directory for the group
     When the operator runs "lockspec run resource-1 --shared-group --lock-dir $LOCK_DIR/../group-locks -- true"
     Then the command succeeds
     And the folder "group-locks" next to the lock directory has mode 2770
 
   Scenario Outline: A command that cannot be started is reported like a shell would: <complaint>
-    When the operator runs "lockspec run resource-1 --lock-dir $LOCK_DIR -- <command>"
+    When the operator runs "lockspec run resource-1 --store $STORE -- <command>"
     Then the command exits with status <status>
     And its error output is one line naming "<complaint>"
     And "resource-1" is free
@@ -135,4 +136,4 @@ Feature: A command runs while holding a lease, like flock(1)
     Examples:
       | command              | status | complaint             |
       | no-such-command-here | 127    | command not found     |
-      | $LOCK_DIR            | 126    | cannot be executed    |
+      | $FOLDER              | 126    | cannot be executed    |

@@ -1,7 +1,7 @@
 @processes
 Feature: An operator sees every lease with `lockspec status`
   As an operator of several instances,
-  I want one command that lists the leases in a lock directory and their states,
+  I want one command that lists the leases in a store and their states,
   so that I can tell at a glance who holds what, and what is stale.
 
   . RULES:
@@ -29,7 +29,7 @@ Feature: An operator sees every lease with `lockspec status`
     And instance B held "resource-2" until 2 h ago
     And a process that has since exited holds "resource-3" with a TTL of 30 s
     And the stored lease of "resource-4" reads 'INVALID{JSON'
-    When the operator runs "lockspec status --lock-dir $LOCK_DIR"
+    When the operator runs "lockspec status --store $STORE"
     Then the command succeeds
     And its output is a table with the rows:
       | RESOURCE   | STATE       | HOLDER | HOST      | PID | TOKEN       | EXPIRES               |
@@ -40,7 +40,7 @@ Feature: An operator sees every lease with `lockspec status`
 
   Scenario Outline: The status judges leases as the instances do: <option>
     Given <situation>
-    When the operator runs "lockspec status <option> --lock-dir $LOCK_DIR"
+    When the operator runs "lockspec status <option> --store $STORE"
     Then the command succeeds
     And its output is a table with the rows:
       | RESOURCE   | STATE |
@@ -54,12 +54,13 @@ Feature: An operator sees every lease with `lockspec status`
   Scenario: The status lists what was set aside as unreadable
     Given the stored lease of "resource-4" reads 'INVALID{JSON'
     And instance A has cleaned up expired locks
-    When the operator runs "lockspec status --lock-dir $LOCK_DIR"
+    When the operator runs "lockspec status --store $STORE"
     Then the command succeeds
     And its output is a table with the rows:
       | RESOURCE   | STATE     | HOLDER | EXPIRES                                |
       | resource-4 | set aside | -      | set aside * ago, unreadable: not JSON* |
 
+  @file
   Scenario Outline: A command that only looks creates nothing: <command>
     Given a folder "untouched" next to the lock directory, which lockspec never used
     When the operator runs "<command> --lock-dir $LOCK_DIR/../untouched"
@@ -75,10 +76,11 @@ Feature: An operator sees every lease with `lockspec status`
 
   Scenario: A reader that stops early ends the status quietly
     Given instance A holds 300 resources
-    When the operator runs "lockspec status --json --lock-dir $LOCK_DIR | head -n 1" in a shell
+    When the operator runs "lockspec status --json --store $STORE | head -n 1" in a shell
     Then the command succeeds
     And its error output is empty
 
+  @file
   Scenario: The status as a JSON document
     Given instance A holds "resource-1" with a TTL of 30 s
     And instance B held "resource-2" until 5 s ago
@@ -89,6 +91,7 @@ Feature: An operator sees every lease with `lockspec status`
       | resource-1 | held    | A      | <A's token>   | resource-1.lock |
       | resource-2 | expired | B      | <B's token>   | resource-2.lock |
 
+  @file
   Scenario Outline: The store can be named by its URL: <form>
     Given instance A holds "resource-1" with a TTL of 30 s
     When the operator runs "lockspec status --store <url>"
@@ -102,8 +105,8 @@ Feature: An operator sees every lease with `lockspec status`
       | a path            | $LOCK_DIR        |
       | a file URL        | file://$LOCK_DIR |
 
-  Scenario: An empty lock directory has no leases
-    When the operator runs "lockspec status --lock-dir $LOCK_DIR"
+  Scenario: An empty store has no leases
+    When the operator runs "lockspec status --store $STORE"
     Then the command succeeds
     And its output says:
       """
@@ -118,25 +121,27 @@ Feature: An operator sees every lease with `lockspec status`
     Examples:
       | command                                      | complaint          |
       | lockspec status                              | LOCKSPEC_STORE or LOCKSPEC_DIR |
-      | lockspec status --store $LOCK_DIR --lock-dir $LOCK_DIR | not both --store and --lock-dir |
+      | lockspec status --store $STORE --lock-dir $LOCK_DIR | not both --store and --lock-dir |
       | lockspec status --store ftp://host/locks      | unknown scheme 'ftp' |
-      | lockspec status --lock-dir $LOCK_DIR --bogus | --bogus            |
-      | lockspec frobnicate --lock-dir $LOCK_DIR     | frobnicate         |
-      | lockspec status --lock-dir $LOCK_DIR -- ls   | only run           |
-      | lockspec run r --ttl 30 --lock-dir $LOCK_DIR -- true | invalid --ttl |
-      | lockspec run r --ttl 0ms --lock-dir $LOCK_DIR -- true | invalid --ttl: must be greater than 0 |
-      | lockspec run r --timeout 9000h --lock-dir $LOCK_DIR -- true | invalid --timeout: must be at most |
-      | lockspec run r --grace 0s --lock-dir $LOCK_DIR -- true | invalid --grace |
-      | lockspec status --max-clock-skew 2 --lock-dir $LOCK_DIR | invalid --max-clock-skew |
-      | lockspec run r --lock-dir $LOCK_DIR          | needs a command    |
-      | lockspec run r --lock-dir $LOCK_DIR sh -c true | put the command after -- |
+      | lockspec status --store $STORE --bogus | --bogus            |
+      | lockspec frobnicate --store $STORE     | frobnicate         |
+      | lockspec status --store $STORE -- ls   | only run           |
+      | lockspec run r --ttl 30 --store $STORE -- true | invalid --ttl |
+      | lockspec run r --ttl 0ms --store $STORE -- true | invalid --ttl: must be greater than 0 |
+      | lockspec run r --timeout 9000h --store $STORE -- true | invalid --timeout: must be at most |
+      | lockspec run r --grace 0s --store $STORE -- true | invalid --grace |
+      | lockspec status --max-clock-skew 2 --store $STORE | invalid --max-clock-skew |
+      | lockspec run r --store $STORE          | needs a command    |
+      | lockspec run r --store $STORE sh -c true | put the command after -- |
 
+  @file
   Scenario: The status of a lock directory that does not exist is an error, and creates nothing
     When the operator runs "lockspec status --lock-dir $LOCK_DIR/typo"
     Then the command exits with status 74
     And its error output is one line naming "No such file or directory"
     And there is no folder "typo" in the lock directory
 
+  @file
   Scenario: A lock directory that cannot be used is a storage error in one line
     Given the path "not-a-folder" next to the lock directory is a regular file
     When the operator runs "lockspec status --lock-dir $LOCK_DIR/../not-a-folder"

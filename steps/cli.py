@@ -6,7 +6,6 @@ import fnmatch
 import json
 import signal
 import socket
-from pathlib import Path
 
 from behave import given, then, when
 from behave.model import Table
@@ -55,8 +54,15 @@ class _Run:
         return self.finished
 
 
-def _places(context: Context) -> dict[str, Path]:
-    return {"LOCK_DIR": context.world.lock_dir, "LOG": context.world.lock_dir.parent / "log"}
+def _places(context: Context) -> dict[str, str]:
+    """What ``$NAME`` stands for in an operator's command: the store, the lock directory, the scenario's folder."""
+    folder = context.world.lock_dir.parent
+    return {
+        "STORE": context.world.store.url(),
+        "LOCK_DIR": str(context.world.lock_dir),
+        "FOLDER": str(folder),
+        "LOG": str(folder / "log"),
+    }
 
 
 def _run_of(context: Context, label: str) -> _Run:
@@ -66,25 +72,26 @@ def _run_of(context: Context, label: str) -> _Run:
 
 @when('the operator runs "{command}"')
 def run_command(context: Context, command: str) -> None:
-    _run(context, command, with_variable=False)
+    _run(context, command)
 
 
 @when('the operator runs "{command}" in a shell')
 def run_in_shell(context: Context, command: str) -> None:
     # The operator's shell finds the installed lockspec on its PATH.
-    process = start(["sh", "-c", shell_line(command, _places(context))], operator_environment(None))
+    process = start(["sh", "-c", shell_line(command, _places(context))], operator_environment())
     context.add_cleanup(stop, process)
     context.finished = finish(process)
 
 
-@when('the operator runs "{command}" with LOCKSPEC_DIR set to the lock directory')
-def run_command_with_variable(context: Context, command: str) -> None:
-    _run(context, command, with_variable=True)
+@when('the operator runs "{command}" with {variable} set to the {place}')
+def run_command_with_variable(context: Context, command: str, variable: str, place: str) -> None:
+    places = {"store": context.world.store.url(), "lock directory": str(context.world.lock_dir)}
+    _run(context, command, {variable: places[place]})
 
 
 @when('the operator starts "{command}" as run {label}')
 def start_command(context: Context, command: str, label: str) -> None:
-    process = start(command_line(command, _places(context)), operator_environment(None))
+    process = start(command_line(command, _places(context)), operator_environment())
     context.add_cleanup(stop, process)
     context.runs = {**getattr(context, "runs", {}), label: _Run(process)}
 
@@ -235,9 +242,9 @@ def _wait_for_report(run: _Run, text: str) -> None:
         pass
 
 
-def _run(context: Context, command: str, *, with_variable: bool) -> None:
+def _run(context: Context, command: str, variables: dict[str, str] | None = None) -> None:
     words = command_line(command, _places(context))
-    process = start(words, operator_environment(context.world.lock_dir if with_variable else None))
+    process = start(words, operator_environment(variables))
     context.add_cleanup(stop, process)
     context.finished = finish(process)
 

@@ -99,16 +99,14 @@ def stop(process: Process) -> None:
     process.communicate(timeout=BOUND_S)
 
 
-def shell_line(text: str, places: dict[str, Path]) -> str:
-    """An operator's command line with ``$NAME`` standing for ``places[NAME]``."""
-    for name, path in places.items():
-        if shlex.quote(str(path)) != str(path):
-            raise AssertionError(f"{path} would need quoting in a command line")
-        text = text.replace(f"${name}", str(path))
+def shell_line(text: str, places: dict[str, str]) -> str:
+    """An operator's command line with ``$NAME`` standing for ``places[NAME]``, quoted as a shell needs."""
+    for name, value in places.items():
+        text = text.replace(f"${name}", shlex.quote(value))
     return text
 
 
-def command_line(text: str, places: dict[str, Path]) -> list[str]:
+def command_line(text: str, places: dict[str, str]) -> list[str]:
     """Split an operator's command line, with ``$NAME`` standing for ``places[NAME]``.
 
     ``lockspec`` means the installed command.
@@ -122,10 +120,8 @@ def command_line(text: str, places: dict[str, Path]) -> list[str]:
     return words
 
 
-def operator_environment(lock_dir: Path | None) -> dict[str, str]:
-    """The environment of an operator's shell: the installed commands first, LOCKSPEC_DIR only if given."""
-    env = {name: value for name, value in os.environ.items() if name != "LOCKSPEC_DIR"}
+def operator_environment(variables: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of an operator's shell: the installed commands first, a store's variable only if given."""
+    env = {name: value for name, value in os.environ.items() if name not in ("LOCKSPEC_DIR", "LOCKSPEC_STORE")}
     env["PATH"] = f"{SCRIPTS}{os.pathsep}{env.get('PATH', '')}"
-    if lock_dir is not None:
-        env["LOCKSPEC_DIR"] = str(lock_dir)
-    return env
+    return env | (variables or {})
