@@ -18,7 +18,7 @@ from steps.support.protected_resource import of_scenario
 
 @given('a separate process {name} holds "{resource}" with a TTL of {ttl:Duration}')
 def process_holds(context: Context, name: str, resource: str, ttl: float) -> None:
-    process = start_worker("hold", str(context.world.lock_dir), name, resource, str(int(ttl)))
+    process = start_worker("hold", context.world.store.url(), name, resource, str(int(ttl)))
     context.add_cleanup(stop, process)
     lease = lease_from(json.loads(read_line(process)))
     assert_that(lease, granted_to(name, resource), f"setting up: process {name} acquires {resource!r}")
@@ -51,7 +51,7 @@ def names_child(context: Context, resource: str, name: str) -> None:
 
 @given('a separate process {name:Name} was killed while it wrote its lease on "{resource}"')
 def killed_writing(context: Context, name: str, resource: str) -> None:
-    process = start_worker("die-writing", str(context.world.lock_dir), name, resource)
+    process = start_worker("die-writing", context.world.store.url(), name, resource)
     context.add_cleanup(stop, process)
     assert_that(read_line(process), equal_to("inside"), f"what process {name} said")
     assert_that(process.wait(timeout=BOUND_S), equal_to(-signal.SIGKILL), f"how process {name} ended")
@@ -59,7 +59,7 @@ def killed_writing(context: Context, name: str, resource: str) -> None:
 
 @given('a separate process {name}, whose forked child lives on, was killed while it wrote its lease on "{resource}"')
 def killed_writing_with_child(context: Context, name: str, resource: str) -> None:
-    process = start_worker("die-writing", str(context.world.lock_dir), name, resource, "forked")
+    process = start_worker("die-writing", context.world.store.url(), name, resource, "forked")
     context.add_cleanup(stop, process)
     said = [read_line(process) for _ in ("child", "parent")]
     assert_that(said, has_item("inside"), f"what process {name} and its child said")
@@ -70,7 +70,7 @@ def killed_writing_with_child(context: Context, name: str, resource: str) -> Non
 
 @given('a separate process {name:Name} was stopped while it wrote its lease on "{resource}"')
 def stopped_writing(context: Context, name: str, resource: str) -> None:
-    process = start_worker("stop-writing", str(context.world.lock_dir), name, resource)
+    process = start_worker("stop-writing", context.world.store.url(), name, resource)
     context.add_cleanup(stop, process)
     assert_that(read_line(process), equal_to("inside"), f"what process {name} said")
     context.processes = {name: process}
@@ -102,7 +102,7 @@ def resume_and_write(context: Context, name: str, value: str) -> None:
 @when('{count:d} separate processes try to acquire "{resource}" at the same moment')
 def race_in_processes(context: Context, count: int, resource: str) -> None:
     names = [f"P{number}" for number in range(1, count + 1)]
-    processes = {name: start_worker("race", str(context.world.lock_dir), name, resource) for name in names}
+    processes = {name: start_worker("race", context.world.store.url(), name, resource) for name in names}
     for process in processes.values():
         context.add_cleanup(stop, process)
     for name, process in processes.items():
@@ -121,7 +121,7 @@ def stress(context: Context, count: int, rounds: int, resource: str) -> None:
 
 @when('a process forks, and the parent tries to acquire "{resource}" while its child is inside its critical section')
 def fork_race(context: Context, resource: str) -> None:
-    process = start_worker("fork-race", str(context.world.lock_dir), "F", resource)
+    process = start_worker("fork-race", context.world.store.url(), "F", resource)
     context.add_cleanup(stop, process)
     results = [json.loads(read_line(process)) for _ in ("parent", "child")]
     context.race = {result["who"]: lease_from(result) for result in results}
@@ -134,7 +134,7 @@ def _count_in_workers(context: Context, count: int, rounds: int, resource: str) 
     counter.write_text("0 0", encoding="ascii")
     context.counter = counter
     processes = [
-        start_worker("count", str(context.world.lock_dir), f"P{number}", resource, str(rounds), str(counter))
+        start_worker("count", context.world.store.url(), f"P{number}", resource, str(rounds), str(counter))
         for number in range(1, count + 1)
     ]
     for process in processes:

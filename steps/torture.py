@@ -46,7 +46,7 @@ def torture(context: Context, *, workers: int, resource: str, seconds: int, ttl:
     seconds = int(context.config.userdata.get("torture_seconds", seconds))
     folder = context.world.lock_dir.parent
     conducted = conduct(
-        context.world.lock_dir,
+        context.world.store.url(),
         resource,
         workers=workers,
         seconds=seconds,

@@ -56,6 +56,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from lockspec import Backoff, Coordinator, FileLeaseStore, FileSystem, KeepAlive, Lock, LockStorageError, LockTimeout
+from lockspec.connect import kind_of, open_store
 from steps.support.protected_resource import ProtectedResource
 from steps.support.torture import increment, record
 
@@ -247,12 +248,14 @@ def _say(document: dict[str, object]) -> None:
     os.write(sys.stdout.fileno(), json.dumps(document).encode() + b"\n")
 
 
-def main(mode: str, lock_dir: str, name: str, resource: str, *arguments: str) -> None:
+def main(mode: str, store: str, name: str, resource: str, *arguments: str) -> None:
     # Short, jittered waits: a stress test wants many rounds, and jitter keeps
     # sixteen processes from waking in lock-step.
     backoff = Backoff(base_ms=1, factor=2, cap_ms=16, jitter=0.5, seed=zlib.crc32(name.encode()))
     files = PausingFileSystem()
-    instance = Coordinator(FileLeaseStore(lock_dir, files=files), name, backoff=backoff)
+    # On files, through a file system that can die inside a guard (the chaos torture's writers).
+    leases = FileLeaseStore(store, files=files) if kind_of(store) == "file" else open_store(store)
+    instance = Coordinator(leases, name, backoff=backoff)
     if mode == "race":
         race(instance, resource)
     elif mode == "hold":

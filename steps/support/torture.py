@@ -81,7 +81,7 @@ class Chaos:
 
 
 def conduct(
-    lock_dir: Path, resource: str, *, workers: int, seconds: float, ttl_ms: int, chaos: Chaos, folder: Path
+    store: str, resource: str, *, workers: int, seconds: float, ttl_ms: int, chaos: Chaos, folder: Path
 ) -> Conducted:
     """Run ``workers`` torture workers for ``seconds`` and a cleanup loop beside them.
 
@@ -90,13 +90,13 @@ def conduct(
     while time remains; otherwise it is told to go on. Only the worker is
     killed: a child it forked lives on. A worker that died on its own (inside
     its guard) is replaced too. Every ``wipe_every_s``, lockspec's
-    bookkeeping folder is removed.
+    bookkeeping folder is removed (``store`` is then a lock directory).
     """
     journal, counter = folder / "journal", folder / "counter"
     counter.write_text("0 0", encoding="ascii")
     chance = random.Random(20261126)
     deadline = time.monotonic() + seconds
-    wiper = _Wiper(lock_dir / BOOKKEEPING_FOLDER, chaos.wipe_every_s, journal)
+    wiper = _Wiper(Path(store) / BOOKKEEPING_FOLDER, chaos.wipe_every_s, journal)
     started = killed = died = 0
     groups: list[Process] = []
 
@@ -105,14 +105,14 @@ def conduct(
         started += 1
         chances = (str(chaos.fork_chance), str(chaos.die_in_guard_chance))
         arguments = (str(seconds_left()), str(ttl_ms), str(journal), str(counter), *chances)
-        process = start_worker("torture", str(lock_dir), f"T{started}", resource, *arguments)
+        process = start_worker("torture", store, f"T{started}", resource, *arguments)
         groups.append(process)
         return process
 
     def seconds_left() -> float:
         return max(0.0, deadline - time.monotonic())
 
-    cleaner = start_worker("cleanup-loop", str(lock_dir), "cleaner", resource)
+    cleaner = start_worker("cleanup-loop", store, "cleaner", resource)
     running = [new_worker() for _ in range(workers)]
     try:
         while running:
@@ -143,7 +143,7 @@ def conduct(
         for process in groups:
             stop(process)  # the worker if still running, and whatever children it left
         cleaned = _stop_cleaner(cleaner)
-    _take_over_at_the_end(lock_dir, resource, ttl_ms, folder)
+    _take_over_at_the_end(store, resource, ttl_ms, folder)
     return Conducted(started, killed, died, wiper.wipes, cleaned)
 
 
@@ -192,9 +192,9 @@ def _stop_cleaner(cleaner: Process) -> int:
     return cleaned
 
 
-def _take_over_at_the_end(lock_dir: Path, resource: str, ttl_ms: int, folder: Path) -> None:
+def _take_over_at_the_end(store: str, resource: str, ttl_ms: int, folder: Path) -> None:
     """Let one more instance take the resource over, so that the last crash is recoverable too."""
-    final = connect(lock_dir, instance_id="after-the-run")
+    final = connect(store, instance_id="after-the-run")
     try:
         lease = final.acquire(resource, ttl_ms=ttl_ms, timeout_ms=ttl_ms * 4)
         record(folder / "journal", "enter", lease)
