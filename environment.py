@@ -21,8 +21,11 @@
 * The store: files in the scenario's lock directory by default; ``-D
   store=memory`` runs the same scenarios on an in-memory space of the
   scenario's own (in this process only: it skips ``@processes`` scenarios
-  and cannot be combined with the process world). Scenarios tagged with a
-  store (``@file``) are about that medium and run only on it.
+  and cannot be combined with the process world); ``-D store=redis`` on a
+  private Redis-compatible server that ``before_all`` starts (see
+  ``steps.support.redis_server``) and ``after_all`` stops, each scenario in
+  a key namespace of its own. Scenarios tagged with a store (``@file``,
+  ``@redis``) are about that medium and run only on it.
 * Records of the ``lockspec`` logger are kept on ``context.log_records`` for
   the steps that check what was logged.
 """
@@ -30,6 +33,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 import tempfile
 import time
@@ -72,14 +76,29 @@ class _Recorder(logging.Handler):
 
 
 def before_all(context: Context) -> None:
-    """Configure no console logging: behave's default ``before_all`` calls ``logging.basicConfig()``.
+    """Start the Redis world's server, and configure no console logging.
 
-    That would print every record on the console. Instead ``after_scenario``
+    behave's default ``before_all`` calls ``logging.basicConfig()``, which
+    would print every record on the console. Instead ``after_scenario``
     shows a failing scenario's lockspec records; behave's own log capture
     cannot (in behave 1.3.3 it is lost once a captured ``before_scenario``
     hook ran, and neither the ``progress`` formatter nor the JUnit XML show
     captured log records).
     """
+    if context.config.userdata.get("store") == "redis":
+        # Imported only in the Redis world: the other worlds need no Redis client.
+        from steps.support.redis_server import RedisServer  # noqa: PLC0415
+
+        folder = Path(tempfile.mkdtemp(prefix="lockspec-redis-"))
+        context.redis_server = RedisServer.start(folder)
+
+
+def after_all(context: Context) -> None:
+    """Stop the Redis world's server and remove its folder."""
+    server = getattr(context, "redis_server", None)
+    if server is not None:
+        server.stop()
+        shutil.rmtree(server.folder, ignore_errors=True)
 
 
 #: behave's console formatters that never print a failing scenario's captured output.
@@ -119,7 +138,7 @@ def before_scenario(context: Context, scenario: Scenario) -> None:
         scenario.skip("needs a store that other processes reach")
         return
     root = Path(tempfile.mkdtemp(prefix="lockspec-spec-"))
-    store = _fixture(kind, root)
+    store = _fixture(context, kind, root)
     if in_processes or "processes" in tags:
         world = World(root / "locks", RealClock(), in_processes=in_processes, store=store)
     else:
@@ -148,9 +167,13 @@ def _store_of(context: Context, in_processes: bool) -> str:
     return kind
 
 
-def _fixture(kind: str, root: Path) -> StoreFixture:
+def _fixture(context: Context, kind: str, root: Path) -> StoreFixture:
     if kind == "memory":
         return MemoryFixture(f"spec-{root.name}")
+    if kind == "redis":
+        from steps.support.redis_fixture import RedisFixture  # noqa: PLC0415  (see before_all)
+
+        return RedisFixture(context.redis_server.url, f"spec-{root.name}")
     return FileFixture(root / "locks")
 
 

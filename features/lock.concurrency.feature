@@ -29,7 +29,7 @@ Feature: Exactly one of many simultaneous contenders wins
     And no two processes were ever inside the critical section at the same time
     And every process saw the fencing token increase with every acquisition
 
-  @processes
+  @processes @file
   Scenario: An instance shared with a forked child still excludes between parent and child
     # The child pauses inside its short critical section, right after writing
     # its lease aside: the parent must wait for it, not walk in beside it.

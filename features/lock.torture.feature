@@ -33,6 +33,7 @@ Feature: Under sustained contention and crashes, leases stay exclusive
     And every crash was recovered by a takeover
     And the resource was never left idle for 2 s or more
 
+  @file
   Scenario: Sixteen processes while the bookkeeping folder is removed, and holders fork children and die inside their guards
     When 16 processes contend for "resource-1" for 8 s with a TTL of 500 ms, while another cleans up in a loop and:
       | what happens                                     | how often   |

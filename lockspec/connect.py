@@ -2,12 +2,18 @@
 
 The one place that knows every store: the core takes any ``LeaseStore``, and
 users name theirs by URL, so that moving from one host (a lock directory) to
-several (Redis) changes a string, not code.
+several (Redis) changes a string, not code. A store's client library is
+imported only when its URL is used, so the core needs none of them.
 
 URL forms:
 
 * a path, or ``file:///path``: lease files in that lock directory (made if missing);
 * ``memory://NAME``: this process's in-memory space ``NAME`` (``memory://`` is the default space);
+* ``redis://[:password@]host[:port][/db]``, ``rediss://...`` (TLS), ``unix:///path/to/socket[?db=N]``:
+  a Redis (or Valkey) server, as redis-py reads these URLs, with the key
+  namespace as the ``namespace`` option or a ``namespace=NS`` query
+  parameter (so that one string names it for the command line too); needs
+  ``pip install lockspec[redis]``.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from lockspec.backoff import Backoff
 from lockspec.clock import Clock, SystemClock
@@ -28,10 +34,13 @@ from lockspec.stores.file.store import FileLeaseStore
 from lockspec.stores.memory import MemoryLeaseStore
 from lockspec.stores.protocol import LeaseStore
 
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
 #: The options each kind of store takes, beside the coordinator's own.
 STORE_OPTIONS: dict[str, tuple[str, ...]] = {
     "file": ("shared_group", "guard_timeout_ms"),
     "memory": (),
+    "redis": ("namespace", "timeout_ms", "safety_net_ms"),
 }
 
 
@@ -78,7 +87,7 @@ def open_store(url: str | os.PathLike[str], *, clock: Clock | None = None, **opt
 
 
 def kind_of(url: str | os.PathLike[str]) -> str:
-    """Which kind of store ``url`` names: "file" or "memory"."""
+    """Which kind of store ``url`` names: "file", "memory" or "redis"."""
     return _opener(url)[0]
 
 
@@ -106,7 +115,11 @@ def _opener(url: str | os.PathLike[str]) -> tuple[str, _Opener]:
     scheme = urlsplit(text).scheme
     if scheme == "memory":
         return "memory", lambda clock, options: _memory_store(text, clock)
-    raise InvalidArgumentError("store URL", f"unknown scheme {scheme!r}; use a path, file:// or memory://", url)
+    if scheme in REDIS_SCHEMES:
+        return "redis", lambda clock, options: _redis_store(text, clock, options)
+    raise InvalidArgumentError(
+        "store URL", f"unknown scheme {scheme!r}; use a path, file://, memory:// or redis://", url
+    )
 
 
 def _file_path(url: str) -> str:
@@ -127,3 +140,32 @@ def _file_store(lock_dir: str, clock: Clock, options: dict[str, Any]) -> LeaseSt
 def _memory_store(url: str, clock: Clock) -> LeaseStore:
     parts = urlsplit(url)
     return MemoryLeaseStore(unquote(parts.netloc + parts.path), clock=clock)
+
+
+def _redis_store(url: str, clock: Clock, options: dict[str, Any]) -> LeaseStore:
+    try:
+        # Imported only here: redis-py is an optional extra that the other stores do not need.
+        from lockspec.stores.redis import RedisLeaseStore  # noqa: PLC0415
+    except ImportError as missing:
+        raise InvalidArgumentError(
+            "store URL", f"a Redis store needs redis-py: pip install 'lockspec[redis]' ({missing})", url
+        ) from None
+    server_url, namespace = _namespace_of(url)
+    if namespace is not None:
+        if "namespace" in options:
+            raise InvalidArgumentError("store option", "namespace given twice, in the URL and as an option", url)
+        options = {**options, "namespace": namespace}
+    return RedisLeaseStore.from_url(server_url, clock=clock, **options)
+
+
+def _namespace_of(url: str) -> tuple[str, str | None]:
+    """``url`` without its ``namespace`` query parameter, and that parameter (``None`` if absent)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    namespaces = [value for name, value in query if name == "namespace"]
+    if len(namespaces) > 1:
+        raise InvalidArgumentError("store URL", "namespace given more than once", url)
+    rest = urlencode([(name, value) for name, value in query if name != "namespace"])
+    # Rebuilt by hand: urlunsplit writes "unix:/path" for an empty host, which redis-py refuses.
+    base = url.partition("?")[0]
+    return (f"{base}?{rest}" if rest else base), (namespaces[0] if namespaces else None)

@@ -33,6 +33,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock
+
 from lockspec import Lock, connect
 from lockspec.stores.file.store import BOOKKEEPING_FOLDER
 from steps.support.processes import BOUND_S, Process, read_line, start_worker, stop
@@ -51,13 +53,20 @@ def record(journal: str | Path, event: str, lease: Lock | None, **details: objec
 
 
 def increment(counter: Path, token: int) -> bool:
-    """Add one to the counter ("value last_token") unless a higher token already wrote: the fence."""
-    value, last_token = (int(part) for part in counter.read_text(encoding="ascii").split())
-    if token <= last_token:
-        return False
-    pending = counter.with_name(f"{counter.name}.{os.getpid()}")
-    pending.write_text(f"{value + 1} {token}", encoding="ascii")
-    os.replace(pending, counter)
+    """Add one to the counter ("value last_token") unless a higher token already wrote: the fence.
+
+    The check and the write are one step under the counter's own lock, as a
+    resource that honours fencing tokens makes them: a holder whose lease
+    expired while it was inside (a slow machine) is then turned away, never
+    allowed to overwrite a newer holder's update with a stale one.
+    """
+    with FileLock(f"{counter}.guard"):
+        value, last_token = (int(part) for part in counter.read_text(encoding="ascii").split())
+        if token <= last_token:
+            return False
+        pending = counter.with_name(f"{counter.name}.{os.getpid()}")
+        pending.write_text(f"{value + 1} {token}", encoding="ascii")
+        os.replace(pending, counter)
     return True
 
 

@@ -277,11 +277,14 @@ class World:
         return snapshot_of(self.lock_dir.parent, lambda path: path == self.lock_dir or self.lock_dir in path.parents)
 
     def close(self) -> None:
-        for name in list(self.instances):
-            self.stop(name)
-        for fixture in (self.store, *self.own_stores):
-            fixture.close()
-        shutil.rmtree(self.lock_dir.parent, ignore_errors=False)
+        try:
+            for name in list(self.instances):
+                self.stop(name)
+            for fixture in (self.store, *self.own_stores):
+                fixture.close()
+        finally:
+            # Even when a store could not be emptied (its server gone), the folder goes.
+            shutil.rmtree(self.lock_dir.parent, ignore_errors=False)
 
 
 def _outcome_of(action: Callable[[Instance], object], instance: Instance) -> object:

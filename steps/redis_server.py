@@ -1,0 +1,38 @@
+"""Steps about what only a Redis store goes through: keys of another type, a server down or restarted.
+
+They run only in the Redis world (``@redis`` scenarios); this module imports
+nothing of Redis, so that the other worlds load it without redis-py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from behave import given
+from behave.runner import Context
+
+
+@given('the key of the lease of "{resource}" holds a Redis hash')
+def plant_hash(context: Context, resource: str) -> None:
+    context.world.plant(resource, b"")
+    _redis_world(context).world.store.plant_hash(resource)
+
+
+@given("the Redis server is down")
+def server_down(context: Context) -> None:
+    server = _redis_world(context).redis_server
+    server.kill()
+    context.add_cleanup(server.restart)  # the run's later scenarios need it again
+
+
+@given("the Redis server has restarted, losing every key")
+def server_restarted(context: Context) -> None:
+    server = _redis_world(context).redis_server
+    server.kill()
+    server.restart()
+
+
+def _redis_world(context: Context) -> Any:
+    if getattr(context, "redis_server", None) is None:
+        raise AssertionError("this step needs the Redis world: behave -D store=redis")
+    return context

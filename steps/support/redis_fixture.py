@@ -1,0 +1,91 @@
+"""The Redis world's store fixture: a key namespace of the scenario's own on the run's private server.
+
+Imported only in that world (``behave -D store=redis``): redis-py is not
+among the specification's own requirements.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+
+from lockspec import Clock, LeaseStore
+from lockspec.stores.file.filesystem import FileSystem
+from lockspec.stores.redis import RedisLeaseStore
+from lockspec.stores.redis.keys import is_fence_key, lease_key, set_aside_pattern
+from steps.support.stores import StoreFixture
+
+
+class RedisFixture:
+    """A key namespace of its own for the scenario, on the run's private Redis server."""
+
+    kind = "redis"
+    shared_across_processes = True
+
+    def __init__(self, server_url: str, namespace: str) -> None:
+        self.server_url = server_url
+        self.namespace = namespace
+        self.client = redis.Redis.from_url(server_url)
+
+    def url(self) -> str:
+        return f"{self.server_url}?namespace={self.namespace}"
+
+    def open(self, clock: Clock, *, files: FileSystem | None = None, shared_group: bool = False) -> LeaseStore:
+        return RedisLeaseStore.from_url(self.server_url, namespace=self.namespace, clock=clock)
+
+    def plant(self, resource: str, data: bytes) -> None:
+        self.client.set(lease_key(self.namespace, resource), data)
+
+    def plant_hash(self, resource: str) -> None:
+        """Put a Redis hash where ``resource``'s lease belongs, as another program sharing the server might."""
+        key = lease_key(self.namespace, resource)
+        self.client.delete(key)
+        self.client.hset(key, "owner", "another program's data")
+
+    def stored(self, resource: str) -> bytes | None:
+        return self._value(lease_key(self.namespace, resource).encode())
+
+    def set_aside(self) -> list[bytes]:
+        keys = sorted(self.client.scan_iter(match=set_aside_pattern(self.namespace)), key=_set_aside_at)
+        return [value for value in map(self._value, keys) if value is not None]
+
+    def snapshot(self) -> dict[str, bytes | None]:
+        found: dict[str, bytes | None] = {}
+        for key in self.client.scan_iter(match=f"{self.namespace}:*"):
+            if not is_fence_key(key.decode()):
+                found[key.decode()] = self._value(key)
+        return dict(sorted(found.items()))
+
+    def lose_counters(self) -> None:
+        for key in self._fence_keys():
+            self.client.delete(key)
+
+    def corrupt_counters(self) -> None:
+        for key in self._fence_keys():
+            self.client.set(key, b"#garbage!#")
+
+    def sibling(self, name: str) -> StoreFixture:
+        return RedisFixture(self.server_url, f"{self.namespace}-{name}")
+
+    def close(self) -> None:
+        for key in self.client.scan_iter(match=f"{self.namespace}:*"):
+            self.client.delete(key)
+        self.client.close()
+
+    def _fence_keys(self) -> list[bytes]:
+        return [key for key in self.client.scan_iter(match=f"{self.namespace}:*") if is_fence_key(key.decode())]
+
+    def _value(self, key: bytes) -> bytes | None:
+        """The bytes at ``key``; for a key of another type, its type in angle brackets (``<hash>``)."""
+        kind: Any = self.client.type(key)
+        if kind == b"none":
+            return None
+        if kind != b"string":
+            return b"<" + bytes(kind) + b">"
+        value: Any = self.client.get(key)
+        return bytes(value)
+
+
+def _set_aside_at(key: bytes) -> int:
+    return int(key.decode().split(":")[-2])
