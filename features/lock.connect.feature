@@ -46,3 +46,11 @@ Feature: Opening a store by its URL
       | an option the memory store does not take | memory://spec               | the option namespace "app"  | store option     | the memory store does not take namespace |
       | an option the file store does not take   | the lock directory          | the option namespace "app"  | store option     | it takes: shared_group, guard_timeout_ms |
       | a guard timeout that is no duration      | the lock directory          | the option guard_timeout_ms -1 | guard_timeout_ms | must be greater than 0               |
+
+    @redis
+    Examples: Redis URLs and options
+      | case                                      | url                                 | options                       | argument     | words                          |
+      | a namespace that would make a hash tag    | redis://127.0.0.1:1/0               | the option namespace "a{b}"   | namespace    | must not contain braces        |
+      | a namespace in the URL and as an option   | redis://127.0.0.1:1/0?namespace=a   | the option namespace "b"      | store option | namespace given twice          |
+      | a timeout that is no duration             | redis://127.0.0.1:1/0               | the option timeout_ms 0       | timeout_ms   | must be greater than 0         |
+      | a URL redis-py cannot read                | redis://127.0.0.1:notaport/0        | no options                    | url          | Port could not be cast         |

@@ -14,6 +14,8 @@ Feature: On Redis, a failing or restarted server is never taken for a free resou
   .     fencing counter: the next token still exceeds every token issued
   .     before, because tokens follow the clock (see lock.renewal_and_fencing).
   .   * A keep-alive whose lease vanished in a restart reports the loss.
+  .   * A connection the server dropped is replaced at once; a password in
+  .     the server's URL never shows in an error or the status.
 
   Background:
     Given instances A and B share a store
@@ -54,3 +56,22 @@ Feature: On Redis, a failing or restarted server is never taken for a free resou
     And the Redis server has restarted, losing every key
     When 10 s pass
     Then instance A is told it lost its lease on "resource-1" because "another instance took it over, or it was cleaned up or broken"
+
+  Scenario Outline: A connection the server dropped is replaced at once: instance A <action>
+    Given instance A holds "resource-1"
+    And the Redis server has dropped every client's connection
+    When instance A <action>
+    Then <outcome>
+
+    Examples:
+      | action                             | outcome                                      |
+      | tries to acquire "resource-2"      | instance A gets the lock on "resource-2"     |
+      | releases its lock on "resource-1"  | the release by instance A succeeds           |
+      | renews its lock on "resource-1"    | the renewal by instance A of its lease on "resource-1" is granted |
+      | cleans up expired locks            | the cleanup reports nothing                  |
+
+  Scenario: A password in the server's URL never shows in an error
+    Given instance C is connected to "redis://:hunter2@127.0.0.1:1/0"
+    When instance C tries to acquire "resource-1"
+    Then instance C fails with a storage error naming "redis://127.0.0.1:1/0" and "Connection refused"
+    And what instance C was told does not mention "hunter2"

@@ -120,3 +120,9 @@ def unchanged_by_fault(context: Context) -> None:
 def succeeds_again(context: Context, name: str) -> None:
     outcome = context.world.act(name, context.world.last_actions[name])
     assert_that(outcome, a_success(), f"what {name} got when it tried again")
+
+
+@then('what instance {name} was told does not mention "{secret}"')
+def not_told(context: Context, name: str, secret: str) -> None:
+    told = str(context.world.outcome(name))
+    assert_that(secret in told, equal_to(False), f"whether what {name} was told, {told!r}, mentions {secret!r}")

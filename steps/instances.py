@@ -368,6 +368,13 @@ def token_higher(context: Context, who: str, name: str) -> None:
     assert_that(newest.fencing_token, greater_than(earlier.fencing_token), "the new holder's fencing token")
 
 
+@then('the renewal by instance {name} of its lease on "{resource}" is granted')
+def renewal_granted(context: Context, name: str, resource: str) -> None:
+    renewed = context.world.outcome(name)
+    assert_that(renewed, granted_to(context.world.id_of(name), resource), f"what {name}'s renewal returned")
+    assert_that(renewed.lock_id, equal_to(context.world.lease_of(name, resource).lock_id), "the renewed lock id")
+
+
 @then('the lease on "{resource}" expires {ttl:Duration} from now')
 def expires_from_now(context: Context, resource: str, ttl: float) -> None:
     lease = context.world.holder(resource)

@@ -32,6 +32,11 @@ def server_restarted(context: Context) -> None:
     server.restart()
 
 
+@given("the Redis server has dropped every client's connection")
+def connections_dropped(context: Context) -> None:
+    _redis_world(context).world.store.drop_connections()
+
+
 def _redis_world(context: Context) -> Any:
     if getattr(context, "redis_server", None) is None:
         raise AssertionError("this step needs the Redis world: behave -D store=redis")

@@ -43,6 +43,10 @@ class RedisFixture:
         self.client.delete(key)
         self.client.hset(key, "owner", "another program's data")
 
+    def drop_connections(self) -> None:
+        """Have the server close every other client's connection, as a restart or a network cut would."""
+        self.client.client_kill_filter(_type="normal", skipme=True)
+
     def stored(self, resource: str) -> bytes | None:
         return self._value(lease_key(self.namespace, resource).encode())
 
