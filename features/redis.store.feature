@@ -14,6 +14,8 @@ Feature: On Redis, a failing or restarted server is never taken for a free resou
   .     fencing counter: the next token still exceeds every token issued
   .     before, because tokens follow the clock (see lock.renewal_and_fencing).
   .   * A keep-alive whose lease vanished in a restart reports the loss.
+  .   * A claim or a release whose reply was lost is made once more, and
+  .     recognised as done: the lease it stored (or removed) was its own.
   .   * A connection the server dropped is replaced at once; a password in
   .     the server's URL never shows in an error or the status.
 
@@ -75,3 +77,19 @@ Feature: On Redis, a failing or restarted server is never taken for a free resou
     When instance C tries to acquire "resource-1"
     Then instance C fails with a storage error naming "redis://127.0.0.1:1/0" and "Connection refused"
     And what instance C was told does not mention "hunter2"
+
+  Scenario: A claim whose reply was lost is recognised as granted when it is made again
+    Given instance A reaches the server through a link that can lose replies
+    And instance A has acquired and released "resource-0"
+    And the link of instance A loses the next reply
+    When instance A tries to acquire "resource-1"
+    Then instance A gets the lock on "resource-1"
+    And "resource-1" is still held by instance A with the lease it acquired
+
+  Scenario: A release whose reply was lost is recognised as done when it is made again
+    Given instance A reaches the server through a link that can lose replies
+    And instance A holds "resource-1"
+    And the link of instance A loses the next reply
+    When instance A releases its lock on "resource-1"
+    Then the release by instance A succeeds
+    And "resource-1" is free

@@ -11,6 +11,8 @@ from typing import Any
 from behave import given
 from behave.runner import Context
 
+from steps.support.lossy_link import LossyLink
+
 
 @given('the key of the lease of "{resource}" holds a Redis hash')
 def plant_hash(context: Context, resource: str) -> None:
@@ -35,6 +37,22 @@ def server_restarted(context: Context) -> None:
 @given("the Redis server has dropped every client's connection")
 def connections_dropped(context: Context) -> None:
     _redis_world(context).world.store.drop_connections()
+
+
+@given("instance {name} reaches the server through a link that can lose replies")
+def through_lossy_link(context: Context, name: str) -> None:
+    world = _redis_world(context).world
+    link = LossyLink(context.redis_server.url.removeprefix("unix://"), world.lock_dir.parent)
+    context.add_cleanup(link.close)
+    through = world.store.through(link.url)
+    context.add_cleanup(through.close)
+    world.start(name, store=through)
+    context.links = {**getattr(context, "links", {}), name: link}
+
+
+@given("the link of instance {name} loses the next reply")
+def lose_next_reply(context: Context, name: str) -> None:
+    context.links[name].lose_next_reply.set()
 
 
 def _redis_world(context: Context) -> Any:

@@ -4,6 +4,7 @@ Layout of a namespace ``NS`` (``ENC`` is the resource percent-encoded)::
 
     NS:{ENC}:lease                  the resource's lease (the bytes of ``encode_lease``)
     NS:{ENC}:fence                  the last fencing token issued for it (decimal text)
+    NS:{ENC}:released               the lock id of its last release, for a minute (a retried release)
     NS:{ENC}:aside:<ms>:<random>    an unreadable entry set aside at <ms> (epoch), kept for an operator
 
 The braces are a Redis Cluster hash tag: every key of one resource lives in
@@ -43,6 +44,11 @@ def checked_namespace(namespace: object) -> str:
 def lease_key(namespace: str, resource: str) -> str:
     """The key of ``resource``'s lease in ``namespace``."""
     return f"{namespace}:{{{quote(resource, safe='')}}}{_LEASE}"
+
+
+def released_key(namespace: str, resource: str) -> str:
+    """The key remembering, for a while, the lock id of the last acquisition of ``resource`` released."""
+    return f"{namespace}:{{{quote(resource, safe='')}}}:released"
 
 
 def fence_key(namespace: str, resource: str) -> str:

@@ -142,12 +142,18 @@ return 1
 """
 )
 
-#: KEYS: lease. ARGV: 1: the bytes the lease was written with, 2: its lock id, 3: LEASE_FORMAT.
+#: KEYS: lease, released. ARGV: 1: the bytes the lease was written with, 2: its lock id, 3: LEASE_FORMAT,
+#: 4: how long to remember the release (ms), 5: "again" when this is the retry of a release whose reply was lost.
 #: Delete the lease if it still records that acquisition: the very bytes, or (renewed since, by another
-#: process of the holder, say) a lease of the current format with the same lock id. Reply 1 if done, else 0.
+#: process of the holder, say) a lease of the current format with the same lock id. The lock id is then
+#: remembered for a while beside it, so that a release retried after its reply was lost is recognised
+#: as done rather than taken for a lease someone else removed (a second release of the same acquisition,
+#: made on purpose, is still refused). Reply 1 if done (now, or by the attempt retried), else 0.
 RELEASE = r"""
 local current = redis.pcall('GET', KEYS[1])
-if type(current) ~= 'string' then return 0 end
+if type(current) ~= 'string' then
+  return (ARGV[5] == 'again' and redis.pcall('GET', KEYS[2]) == ARGV[2]) and 1 or 0
+end
 if current ~= ARGV[1] then
   local decoded, lease = pcall(cjson.decode, current)
   if not (decoded and type(lease) == 'table' and lease['format'] == tonumber(ARGV[3])
@@ -156,6 +162,7 @@ if current ~= ARGV[1] then
   end
 end
 redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[4])
 return 1
 """
 

@@ -46,6 +46,7 @@ from lockspec.stores.redis.keys import (
     fence_key,
     lease_key,
     lease_pattern,
+    released_key,
     resource_of_lease_key,
     set_aside_key,
     set_aside_of,
@@ -64,6 +65,9 @@ _BATCH = 500
 #: The token's field as ``encode_lease`` writes it, up to the digits.
 _TOKEN_FIELD = b'"fencing_token":'
 
+#: How long a release is remembered, for a release retried after its reply was lost to recognise it.
+_REMEMBER_RELEASE_MS = 60_000
+
 _Result = TypeVar("_Result")
 #: What the scripts take as arguments.
 _Argument = bytes | str | int
@@ -80,8 +84,8 @@ class RedisLeaseStore:
 
     A claim or a release whose connection broke is retried once, at once:
     the reply may be what was lost. A retried claim recognises the lease it
-    stored by its lock id; a retried release that finds nothing of its own
-    cannot tell whether its first attempt went through, and raises. A
+    stored by its lock id; a retried release recognises its own release by
+    the lock id the release script remembers for a minute. So does a read. A
     timeout is never retried: the server may be stalled, and a retry would
     double the wait. The claims' ``wait_ms`` decides only whether that retry
     is made: a round trip cannot be cut short, so a claim may run past the
@@ -206,15 +210,14 @@ class RedisLeaseStore:
         return removed
 
     def release(self, lease: Lock) -> bool:
-        keys = [lease_key(self.namespace, lease.resource)]
-        args: list[_Argument] = [encode_lease(lease), lease.lock_id, LEASE_FORMAT]
+        """See ``LeaseStore``; a release whose connection broke is made once more, and recognised if it was done."""
+        keys = [lease_key(self.namespace, lease.resource), released_key(self.namespace, lease.resource)]
+        args: list[_Argument] = [encode_lease(lease), lease.lock_id, LEASE_FORMAT, _REMEMBER_RELEASE_MS, "first"]
         try:
             return bool(self._release(keys=keys, args=args))
-        except redis.ConnectionError as lost:
-            # Deleted by the first attempt, or never reached the server? Only finding the lease tells.
-            if self._call("release lease on", lambda: self._release(keys=keys, args=args)):
-                return True
-            raise LockStorageError("release lease on", self.where, lost) from lost
+        except redis.ConnectionError:
+            again = [*args[:-1], "again"]
+            return bool(self._call("release lease on", lambda: self._release(keys=keys, args=again)))
         except (RedisError, OSError) as error:
             raise LockStorageError("release lease on", self.where, error) from error
 
@@ -241,9 +244,9 @@ class RedisLeaseStore:
     def _call(self, action: str, command: Callable[[], _Result], *, again_if_broken: bool = False) -> _Result:
         """``command()``, any failure of the client or the server raised as a ``LockStorageError`` naming the server.
 
-        ``again_if_broken`` runs a read once more on a new connection if the
-        first one broke: after a server restart, every pooled connection is
-        dead, and a read changes nothing if it is made twice.
+        ``again_if_broken`` runs ``command`` once more on a new connection if
+        the first one broke (after a server restart every pooled connection
+        is dead): for reads, which change nothing if made twice.
         """
         try:
             return command()

@@ -1,0 +1,77 @@
+"""A relay between an instance and the Redis server that can lose a reply, as a network cut does.
+
+The instance connects to the relay's unix socket; each of its connections
+is passed through to the server byte for byte, in a thread of its own. Once
+``lose_next_reply`` is set, the next bytes the server sends back are
+dropped and that connection is closed: the command was carried out, its
+reply never arrives, which is the one failure a retry must recognise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import threading
+from pathlib import Path
+
+#: How often a relay thread looks whether it is being closed.
+_LOOK_S = 0.05
+
+
+class LossyLink:
+    """A relay on ``<folder>/link.sock`` to the server listening on ``server_socket``."""
+
+    def __init__(self, server_socket: str, folder: Path) -> None:
+        self.server_socket = server_socket
+        self.path = folder / "link.sock"
+        self.lose_next_reply = threading.Event()
+        self._closing = threading.Event()
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(str(self.path))
+        self._listener.listen()
+        self._threads = [threading.Thread(target=self._accept, name="lossy-link", daemon=True)]
+        self._threads[0].start()
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.path}"
+
+    def close(self) -> None:
+        """Stop relaying and wait for every relay thread; the socket file goes."""
+        self._closing.set()
+        self._listener.close()
+        for thread in self._threads:
+            thread.join()
+        self.path.unlink(missing_ok=True)
+
+    def _accept(self) -> None:
+        while not self._closing.is_set():
+            if not select.select([self._listener], [], [], _LOOK_S)[0]:
+                continue
+            try:
+                client, _ = self._listener.accept()
+            except OSError:  # closed meanwhile
+                return
+            relay = threading.Thread(target=self._relay, args=(client,), name="lossy-link-relay", daemon=True)
+            self._threads.append(relay)
+            relay.start()
+
+    def _relay(self, client: socket.socket) -> None:
+        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        with client, upstream:
+            upstream.connect(self.server_socket)
+            while not self._closing.is_set():
+                for side in select.select([client, upstream], [], [], _LOOK_S)[0]:
+                    data = side.recv(65536)
+                    if not data:
+                        return
+                    if side is client:
+                        upstream.sendall(data)
+                    elif self.lose_next_reply.is_set():
+                        self.lose_next_reply.clear()
+                        with contextlib.suppress(OSError):
+                            client.shutdown(socket.SHUT_RDWR)
+                        return
+                    else:
+                        client.sendall(data)
