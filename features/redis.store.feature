@@ -93,3 +93,13 @@ Feature: On Redis, a failing or restarted server is never taken for a free resou
     When instance A releases its lock on "resource-1"
     Then the release by instance A succeeds
     And "resource-1" is free
+
+  @frozen_clock
+  Scenario: A fencing counter far too long to be a number is unreadable, and tokens go on from the clock
+    Given instance A has acquired and released "resource-1"
+    And the fencing counter of "resource-1" holds 5000 digits
+    And 1 ms have passed
+    When instance B tries to acquire "resource-1"
+    Then instance B gets the lock on "resource-1"
+    And its fencing token is higher than that of instance A's lease
+    And a warning about "fencing counter" was logged

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit
 
 from lockspec.backoff import Backoff
 from lockspec.clock import Clock, SystemClock
@@ -33,6 +33,7 @@ from lockspec.stores.file.permissions import PRIVATE, SHARED_GROUP
 from lockspec.stores.file.store import FileLeaseStore
 from lockspec.stores.memory import MemoryLeaseStore
 from lockspec.stores.protocol import LeaseStore
+from lockspec.urls import redacted
 
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
@@ -81,7 +82,9 @@ def open_store(url: str | os.PathLike[str], *, clock: Clock | None = None, **opt
     if unknown:
         accepted = ", ".join(STORE_OPTIONS[kind]) or "none"
         raise InvalidArgumentError(
-            "store option", f"the {kind} store does not take {', '.join(unknown)} (it takes: {accepted})", url
+            "store option",
+            f"the {kind} store does not take {', '.join(unknown)} (it takes: {accepted})",
+            redacted(os.fspath(url)),
         )
     return opener(clock or SystemClock(), options)
 
@@ -94,12 +97,29 @@ def kind_of(url: str | os.PathLike[str]) -> str:
 def lock_dir_of(url: str | os.PathLike[str]) -> str | None:
     """The lock directory ``url`` names, or ``None`` if it names another kind of store."""
     text = os.fspath(url)
-    scheme = urlsplit(text).scheme if "://" in text else ""
+    scheme = _split(text).scheme if "://" in text else ""
     if scheme == "":
+        if _looks_like_a_url(text):
+            # "redis:/host" must not become a folder named "redis:" that only this host locks in.
+            raise InvalidArgumentError("store URL", "a URL needs :// after its scheme (or use ./ for a path)", text)
         return text
     if scheme == "file":
         return _file_path(text)
     return None
+
+
+def _split(text: str) -> SplitResult:
+    """``urlsplit(text)``, a URL it cannot read (a bracket left open) an ``InvalidArgumentError``."""
+    try:
+        return urlsplit(text)
+    except ValueError as error:
+        raise InvalidArgumentError("store URL", str(error), redacted(text)) from None
+
+
+def _looks_like_a_url(text: str) -> bool:
+    """Whether ``text`` starts like a URL (``scheme:``) rather than a path."""
+    head, colon, _ = text.partition(":")
+    return bool(colon) and len(head) > 1 and head.replace("+", "").replace("-", "").replace(".", "").isalnum()
 
 
 _Opener = Callable[[Clock, dict[str, Any]], LeaseStore]
@@ -112,18 +132,18 @@ def _opener(url: str | os.PathLike[str]) -> tuple[str, _Opener]:
     lock_dir = lock_dir_of(text)
     if lock_dir is not None:
         return "file", lambda clock, options: _file_store(lock_dir, clock, options)
-    scheme = urlsplit(text).scheme
+    scheme = _split(text).scheme
     if scheme == "memory":
         return "memory", lambda clock, options: _memory_store(text, clock)
     if scheme in REDIS_SCHEMES:
         return "redis", lambda clock, options: _redis_store(text, clock, options)
     raise InvalidArgumentError(
-        "store URL", f"unknown scheme {scheme!r}; use a path, file://, memory:// or redis://", url
+        "store URL", f"unknown scheme {scheme!r}; use a path, file://, memory:// or redis://", redacted(text)
     )
 
 
 def _file_path(url: str) -> str:
-    parts = urlsplit(url)
+    parts = _split(url)
     if parts.netloc not in ("", "localhost"):
         raise InvalidArgumentError("store URL", "a file:// URL names a folder on this host", url)
     if not parts.path:
@@ -138,7 +158,7 @@ def _file_store(lock_dir: str, clock: Clock, options: dict[str, Any]) -> LeaseSt
 
 
 def _memory_store(url: str, clock: Clock) -> LeaseStore:
-    parts = urlsplit(url)
+    parts = _split(url)
     return MemoryLeaseStore(unquote(parts.netloc + parts.path), clock=clock)
 
 
@@ -148,23 +168,24 @@ def _redis_store(url: str, clock: Clock, options: dict[str, Any]) -> LeaseStore:
         from lockspec.stores.redis import RedisLeaseStore  # noqa: PLC0415
     except ImportError as missing:
         raise InvalidArgumentError(
-            "store URL", f"a Redis store needs redis-py: pip install 'lockspec[redis]' ({missing})", url
+            "store URL", f"a Redis store needs redis-py: pip install 'lockspec[redis]' ({missing})", redacted(url)
         ) from None
     server_url, namespace = _namespace_of(url)
     if namespace is not None:
         if "namespace" in options:
-            raise InvalidArgumentError("store option", "namespace given twice, in the URL and as an option", url)
+            raise InvalidArgumentError(
+                "store option", "namespace given twice, in the URL and as an option", redacted(url)
+            )
         options = {**options, "namespace": namespace}
     return RedisLeaseStore.from_url(server_url, clock=clock, **options)
 
 
 def _namespace_of(url: str) -> tuple[str, str | None]:
     """``url`` without its ``namespace`` query parameter, and that parameter (``None`` if absent)."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
+    query = parse_qsl(url.partition("?")[2], keep_blank_values=True)
     namespaces = [value for name, value in query if name == "namespace"]
     if len(namespaces) > 1:
-        raise InvalidArgumentError("store URL", "namespace given more than once", url)
+        raise InvalidArgumentError("store URL", "namespace given more than once", redacted(url))
     rest = urlencode([(name, value) for name, value in query if name != "namespace"])
     # Rebuilt by hand: urlunsplit writes "unix:/path" for an empty host, which redis-py refuses.
     base = url.partition("?")[0]

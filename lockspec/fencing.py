@@ -26,6 +26,9 @@ logger = logging.getLogger("lockspec")
 
 #: Token values per millisecond of the clock: tokens read as microseconds since the epoch.
 TOKENS_PER_MS = 1000
+#: A stored counter longer than this is unreadable: tokens have 16 digits today and 40 will last
+#: for ever, while reading an unbounded number costs time (and Python refuses beyond 4300 digits).
+MAX_COUNTER_BYTES = 40
 
 
 def next_fencing_token(last_issued: int | None, previous: int, now_ms: int) -> int:
@@ -48,8 +51,9 @@ def stored_counter(raw: bytes | None, where: str) -> int | None:
     tokens from zero, nor stop every acquisition of its resource.
     """
     text = (raw or b"").strip(b"\x00 \n")
-    if text.isdigit():
+    if text.isdigit() and len(text) <= MAX_COUNTER_BYTES:
         return int(text)
     if text:
-        logger.warning("the fencing counter in %s was unreadable (%r); tokens continue from the clock", where, raw)
+        shown = raw if raw is None or len(raw) <= MAX_COUNTER_BYTES else raw[:MAX_COUNTER_BYTES] + b"..."
+        logger.warning("the fencing counter in %s was unreadable (%r); tokens continue from the clock", where, shown)
     return None

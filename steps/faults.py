@@ -122,6 +122,12 @@ def succeeds_again(context: Context, name: str) -> None:
     assert_that(outcome, a_success(), f"what {name} got when it tried again")
 
 
+@then('the error it was refused with does not mention "{secret}"')
+def refusal_keeps_secret(context: Context, secret: str) -> None:
+    told = str(context.start_outcome)
+    assert_that(secret in told, equal_to(False), f"whether the error, {told!r}, mentions {secret!r}")
+
+
 @then('what instance {name} was told does not mention "{secret}"')
 def not_told(context: Context, name: str, secret: str) -> None:
     told = str(context.world.outcome(name))

@@ -20,6 +20,11 @@ def plant_hash(context: Context, resource: str) -> None:
     _redis_world(context).world.store.plant_hash(resource)
 
 
+@given('the fencing counter of "{resource}" holds {count:d} digits')
+def long_counter(context: Context, resource: str, count: int) -> None:
+    _redis_world(context).world.store.set_counter(resource, b"9" * count)
+
+
 @given("the Redis server is down")
 def server_down(context: Context) -> None:
     server = _redis_world(context).redis_server

@@ -13,7 +13,7 @@ import redis
 from lockspec import Clock, LeaseStore
 from lockspec.stores.file.filesystem import FileSystem
 from lockspec.stores.redis import RedisLeaseStore
-from lockspec.stores.redis.keys import is_fence_key, lease_key, set_aside_pattern
+from lockspec.stores.redis.keys import fence_key, is_fence_key, lease_key, set_aside_pattern
 from steps.support.stores import StoreFixture
 
 
@@ -44,6 +44,10 @@ class RedisFixture:
         key = lease_key(self.namespace, resource)
         self.client.delete(key)
         self.client.hset(key, "owner", "another program's data")
+
+    def set_counter(self, resource: str, data: bytes) -> None:
+        """Overwrite the fencing counter of ``resource`` with ``data``."""
+        self.client.set(fence_key(self.namespace, resource), data)
 
     def drop_connections(self) -> None:
         """Have the server close every other client's connection, as a restart or a network cut would."""

@@ -20,6 +20,8 @@ in one place and is mirrored here step for step.
 
 from __future__ import annotations
 
+from lockspec.fencing import MAX_COUNTER_BYTES
+
 #: Shared by the scripts that compare an entry with an observation.
 _UNCHANGED = r"""
 -- Whether the entry at `key` is still what was observed; also what it holds now (a value, or nil).
@@ -42,7 +44,9 @@ end
 """
 
 #: Shared by the two claims: issue a token by lockspec.fencing's rule and store the lease carrying it.
-_ISSUE = r"""
+_ISSUE = (
+    f"local MAX_COUNTER_BYTES = {MAX_COUNTER_BYTES}\n"
+    + r"""
 -- Decimal strings without leading zeros compare by length, then digit by digit.
 local function larger(a, b)
   if #a ~= #b then
@@ -68,10 +72,13 @@ end
 
 -- lockspec.fencing.stored_counter: the digits left once NUL, space and newline are stripped from both ends.
 -- Returns the counter (nil if absent or unreadable) and, when it is present but unreadable, what it holds.
+-- Anything longer than MAX_COUNTER_BYTES is unreadable before it is matched: a long value would make the
+-- match take time that grows with the square of its length, while every client of the server waits.
 local function stored_counter(fence)
   local raw = redis.pcall('GET', fence)
   if raw == false then return nil, nil end
   if type(raw) ~= 'string' then return nil, 'a Redis ' .. redis.call('TYPE', fence)['ok'] end
+  if #raw > MAX_COUNTER_BYTES then return nil, string.sub(raw, 1, MAX_COUNTER_BYTES) .. '...' end
   local text = string.match(raw, '^[%z \n]*(.-)[%z \n]*$')
   if text == '' then return nil, nil end
   if not string.find(text, '^%d+$') then return nil, raw end
@@ -96,6 +103,7 @@ local function issue(lease, fence, previous)
   return {'granted', token, unreadable}
 end
 """
+)
 
 #: KEYS: lease, fence. ARGV: as for `issue`.
 #: Store a lease if the resource has none; else reply {'present', value} or {'wrongtype', type}.

@@ -27,10 +27,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl
 
 import redis
 from redis.backoff import NoBackoff
+from redis.connection import URL_QUERY_ARGUMENT_PARSERS
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
@@ -52,6 +53,7 @@ from lockspec.stores.redis.keys import (
     set_aside_of,
     set_aside_pattern,
 )
+from lockspec.urls import redacted
 from lockspec.validation import checked_duration_ms
 
 logger = logging.getLogger("lockspec")
@@ -64,6 +66,9 @@ DEFAULT_TIMEOUT_MS = 2000
 _BATCH = 500
 #: The token's field as ``encode_lease`` writes it, up to the digits.
 _TOKEN_FIELD = b'"fencing_token":'
+
+#: The query parameters redis-py reads from a URL (``namespace`` is lockspec.connect's, taken off before).
+_QUERY_PARAMETERS = frozenset(URL_QUERY_ARGUMENT_PARSERS) | {"db", "username", "password"}
 
 #: How long a release is remembered, for a release retried after its reply was lost to recognise it.
 _REMEMBER_RELEASE_MS = 60_000
@@ -135,14 +140,21 @@ class RedisLeaseStore:
         """
         if not isinstance(url, str) or not url:
             raise InvalidArgumentError("url", "must be a redis://, rediss:// or unix:// URL", url)
-        where = _without_password(url)
+        where = redacted(url)
+        unknown = sorted({name for name, _ in parse_qsl(url.partition("?")[2])} - _QUERY_PARAMETERS)
+        if unknown:
+            # redis-py would pass them on to its connections, which fail on first use with a TypeError.
+            known = ", ".join(sorted(_QUERY_PARAMETERS))
+            raise InvalidArgumentError("url", f"unknown parameter {', '.join(unknown)} (known: {known})", where)
         timeout_s = checked_duration_ms("timeout_ms", timeout_ms) / 1000
         try:
             client = redis.Redis.from_url(
                 url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, retry=Retry(NoBackoff(), 0)
             )
         except ValueError as error:
-            raise InvalidArgumentError("url", str(error), where) from None
+            # redis-py's message quotes the part it could not read, which may be a password.
+            reason = str(error) if where == url else "redis-py cannot read it (its reason may quote the password)"
+            raise InvalidArgumentError("url", reason, where) from None
         return cls(client, namespace=namespace, clock=clock, where=where, safety_net_ms=safety_net_ms)
 
     def observe(self, resource: str) -> Observation:
@@ -365,13 +377,3 @@ def _address_of(client: redis.Redis) -> str:
     host = str(options.get("host", "localhost"))
     bracketed = f"[{host}]" if ":" in host else host
     return f"{scheme}://{bracketed}:{options.get('port', 6379)}/{options.get('db', 0)}"
-
-
-def _without_password(url: str) -> str:
-    """``url`` without any password, in its user part or its query: safe to print."""
-    parts = urlsplit(url)
-    user = parts.netloc.rpartition("@")[0].partition(":")[0]
-    host = parts.netloc.rpartition("@")[2]
-    query = urlencode([(name, value) for name, value in parse_qsl(parts.query) if name != "password"])
-    # Joined by hand: urlunsplit drops the "//" of a URL without a host, as unix:///path is.
-    return f"{parts.scheme}://{f'{user}@' if user else ''}{host}{parts.path}{f'?{query}' if query else ''}"
