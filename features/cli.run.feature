@@ -64,7 +64,7 @@ Feature: A command runs while holding a lease, like flock(1)
     And "resource-1" is still held by instance A with the lease it acquired
 
   Scenario: The lease is renewed while a command runs longer than its TTL
-    When the operator runs "lockspec run resource-1 --ttl 150ms --store $STORE -- sh -c 'sleep 0.6; lockspec status --store $STORE'"
+    When the operator runs "lockspec run resource-1 --ttl 600ms --store $STORE -- sh -c 'sleep 1.5; lockspec status --store $STORE'"
     Then the command succeeds
     And its output is a table with the rows:
       | RESOURCE   | STATE | HOLDER         | EXPIRES |

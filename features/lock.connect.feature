@@ -44,6 +44,8 @@ Feature: Opening a store by its URL
       | an unknown scheme                        | ftp://host/locks            | no options                  | store URL        | unknown scheme 'ftp'                    |
       | a file URL of another host               | file://elsewhere/locks      | no options                  | store URL        | names a folder on this host             |
       | a URL without its //                     | redis:/localhost:6379/0     | no options                  | store URL        | a URL needs :// after its scheme        |
+      | a URL with a bracket left open           | redis://[::1/0              | no options                  | store URL        | Invalid IPv6 URL                        |
+      | a file URL without a path                | file://                     | no options                  | store URL        | a file:// URL needs a path              |
       | an option the memory store does not take | memory://spec               | the option namespace "app"  | store option     | the memory store does not take namespace |
       | an option the file store does not take   | the lock directory          | the option namespace "app"  | store option     | it takes: shared_group, guard_timeout_ms |
       | a guard timeout that is no duration      | the lock directory          | the option guard_timeout_ms -1 | guard_timeout_ms | must be greater than 0               |
@@ -56,9 +58,20 @@ Feature: Opening a store by its URL
       | a timeout that is no duration             | redis://127.0.0.1:1/0               | the option timeout_ms 0       | timeout_ms   | must be greater than 0         |
       | a URL redis-py cannot read                | redis://127.0.0.1:notaport/0        | no options                    | url          | Port could not be cast         |
       | a misspelt parameter in the URL           | redis://127.0.0.1:1/0?namspace=a    | no options                    | url          | unknown parameter namspace     |
+      | a namespace twice in the URL              | redis://h/0?namespace=a&namespace=b | no options                    | store URL    | namespace given more than once |
 
   @redis
   Scenario: A password in a URL that is refused never shows in the error
     When an instance connects to "redis://:hunter/2@127.0.0.1:1/0" with no options
     Then starting it fails with an invalid argument error naming "url" and saying "127.0.0.1:1/0"
     And the error it was refused with does not mention "hunter"
+
+  @redis
+  Scenario: A Redis store built on a client that decodes replies is refused: leases are compared byte for byte
+    When an instance is started on a Redis store built on a redis-py client that decodes replies
+    Then starting it fails with an invalid argument error naming "client" and saying "must return bytes"
+
+  @redis
+  Scenario: A Redis store built on a client of one's own names the server that client talks to
+    When an instance is started on a Redis store built on a redis-py client of its own
+    Then its store is named after the Redis server's socket

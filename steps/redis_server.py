@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from behave import given
+from behave import given, then, when
 from behave.runner import Context
+from hamcrest import assert_that, equal_to
 
 from steps.support.lossy_link import LossyLink
 
@@ -23,6 +24,29 @@ def plant_hash(context: Context, resource: str) -> None:
 @given('the fencing counter of "{resource}" holds {count:d} digits')
 def long_counter(context: Context, resource: str, count: int) -> None:
     _redis_world(context).world.store.set_counter(resource, b"9" * count)
+
+
+@when("an instance is started on a Redis store built on a redis-py client {which}")
+def start_on_own_client(context: Context, which: str) -> None:
+    # Imported here: this module is loaded in every world, redis-py only in the Redis one.
+    import redis  # noqa: PLC0415
+
+    from lockspec import Coordinator, LockError  # noqa: PLC0415
+    from lockspec.stores.redis import RedisLeaseStore  # noqa: PLC0415
+
+    decodes = {"that decodes replies": True, "of its own": False}[which]
+    client = redis.Redis.from_url(_redis_world(context).redis_server.url, decode_responses=decodes)
+    context.add_cleanup(client.close)
+    try:
+        context.start_outcome = Coordinator(RedisLeaseStore(client, namespace=context.world.store.namespace))
+    except LockError as error:
+        context.start_outcome = error
+
+
+@then("its store is named after the Redis server's socket")
+def named_after_socket(context: Context) -> None:
+    where = context.start_outcome.store.where
+    assert_that(where, equal_to(context.redis_server.url), "where the store says its leases are kept")
 
 
 @given("the Redis server is down")
