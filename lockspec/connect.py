@@ -89,11 +89,6 @@ def open_store(url: str | os.PathLike[str], *, clock: Clock | None = None, **opt
     return opener(clock or SystemClock(), options)
 
 
-def kind_of(url: str | os.PathLike[str]) -> str:
-    """Which kind of store ``url`` names: "file", "memory" or "redis"."""
-    return _opener(url)[0]
-
-
 def lock_dir_of(url: str | os.PathLike[str]) -> str | None:
     """The lock directory ``url`` names, or ``None`` if it names another kind of store."""
     text = os.fspath(url)

@@ -9,11 +9,12 @@ from behave import given, then, when
 from behave.runner import Context
 from hamcrest import assert_that
 
-from lockspec import Coordinator, LockError, connect
+from lockspec import Coordinator, connect
 from lockspec.stores.memory import forget_space
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 from steps.support.matchers import held_by
 from steps.support.parameters import python_value
+from steps.support.starting import start_outcome
 
 
 @given('instances {names:Names} are connected to "{url}"')
@@ -29,13 +30,7 @@ def connect_instance(context: Context, name: str, url: str) -> None:
 
 @when('an instance connects to "{url}" with {options}')
 def try_connect(context: Context, url: str, options: str) -> None:
-    try:
-        instance = _connect(context, url, **_options(options))
-    except LockError as error:
-        context.start_outcome = error
-    else:
-        instance.close()
-        context.start_outcome = instance
+    context.start_outcome = start_outcome(lambda: _connect(context, url, **_options(options)))
 
 
 @then('instance {viewer} sees "{resource}" held by instance {holder}')

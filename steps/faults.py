@@ -10,10 +10,11 @@ from behave import given, then, when
 from behave.runner import Context
 from hamcrest import assert_that, equal_to, instance_of
 
-from lockspec import Backoff, Coordinator, InvalidArgumentError, LockError, LockStorageError, connect
+from lockspec import Backoff, Coordinator, InvalidArgumentError, LockStorageError, connect
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 from steps.support.matchers import a_success, an_error
 from steps.support.parameters import python_value
+from steps.support.starting import start_outcome
 from steps.support.wrappers import os_error
 
 _OPERATIONS = {"read": "read", "write": "write_new", "rename": "move", "removal": "delete"}
@@ -90,13 +91,7 @@ def start_rejected(context: Context, argument: str) -> None:
 
 
 def _start(context: Context, start: Callable[[], Coordinator]) -> None:
-    try:
-        instance = start()
-    except LockError as error:
-        context.start_outcome = error
-    else:
-        instance.close()
-        context.start_outcome = instance
+    context.start_outcome = start_outcome(start)
 
 
 @then('instance {name} fails with a storage error naming "{first}" and "{second}"')

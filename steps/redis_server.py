@@ -13,6 +13,7 @@ from behave.runner import Context
 from hamcrest import assert_that, equal_to
 
 from steps.support.lossy_link import LossyLink
+from steps.support.starting import start_outcome
 
 
 @given('the key of the lease of "{resource}" holds a Redis hash')
@@ -31,16 +32,14 @@ def start_on_own_client(context: Context, which: str) -> None:
     # Imported here: this module is loaded in every world, redis-py only in the Redis one.
     import redis  # noqa: PLC0415
 
-    from lockspec import Coordinator, LockError  # noqa: PLC0415
+    from lockspec import Coordinator  # noqa: PLC0415
     from lockspec.stores.redis import RedisLeaseStore  # noqa: PLC0415
 
     decodes = {"that decodes replies": True, "of its own": False}[which]
     client = redis.Redis.from_url(_redis_world(context).redis_server.url, decode_responses=decodes)
     context.add_cleanup(client.close)
-    try:
-        context.start_outcome = Coordinator(RedisLeaseStore(client, namespace=context.world.store.namespace))
-    except LockError as error:
-        context.start_outcome = error
+    namespace = context.world.store.namespace
+    context.start_outcome = start_outcome(lambda: Coordinator(RedisLeaseStore(client, namespace=namespace)))
 
 
 @then("its store is named after the Redis server's socket")

@@ -42,12 +42,13 @@ from typing import Any, NoReturn
 
 from lockspec.cli.output import STATUS_SCHEMA, document, table
 from lockspec.cli.supervisor import CommandNotStarted, Supervisor
-from lockspec.connect import connect, kind_of, lock_dir_of
+from lockspec.connect import connect, lock_dir_of
 from lockspec.coordinator import Coordinator
 from lockspec.durations import parse_duration_ms
 from lockspec.errors import InvalidArgumentError, LockStorageError, LockTimeout
 from lockspec.inspection import CleanupAction
 from lockspec.keepalive import LOSS_RECORD, KeepAlive
+from lockspec.stores.file.store import FileLeaseStore
 from lockspec.validation import checked_duration_ms, checked_skew_ms
 
 LOCK_DIR_VARIABLE = "LOCKSPEC_DIR"
@@ -118,7 +119,6 @@ def _main(words: list[str]) -> int:
         detect_dead_holders=getattr(arguments, "detect_dead_holders", True),
         **store_options,
     )
-    arguments.url = url
     try:
         status: int = arguments.handler(coordinator, arguments)
     finally:
@@ -229,7 +229,7 @@ def _status(coordinator: Coordinator, arguments: argparse.Namespace) -> int:
     entries = coordinator.status()
     if arguments.json:
         store = coordinator.store
-        lock_dir = store.where if kind_of(arguments.url) == "file" else None
+        lock_dir = store.where if isinstance(store, FileLeaseStore) else None
         report = document(entries, store.where, lock_dir, coordinator.clock.now_ms())
         print(json.dumps(report, indent=2, ensure_ascii=False))
     elif not entries:

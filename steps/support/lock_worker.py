@@ -56,7 +56,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from lockspec import Backoff, Coordinator, FileLeaseStore, FileSystem, KeepAlive, Lock, LockStorageError, LockTimeout
-from lockspec.connect import kind_of, open_store
+from lockspec.connect import lock_dir_of, open_store
 from steps.support.protected_resource import ProtectedResource
 from steps.support.torture import increment, record
 
@@ -254,7 +254,8 @@ def main(mode: str, store: str, name: str, resource: str, *arguments: str) -> No
     backoff = Backoff(base_ms=1, factor=2, cap_ms=16, jitter=0.5, seed=zlib.crc32(name.encode()))
     files = PausingFileSystem()
     # On files, through a file system that can die inside a guard (the chaos torture's writers).
-    leases = FileLeaseStore(store, files=files) if kind_of(store) == "file" else open_store(store)
+    lock_dir = lock_dir_of(store)
+    leases = FileLeaseStore(lock_dir, files=files) if lock_dir is not None else open_store(store)
     instance = Coordinator(leases, name, backoff=backoff)
     if mode == "race":
         race(instance, resource)

@@ -13,7 +13,7 @@ import redis
 from lockspec import Clock, LeaseStore
 from lockspec.stores.file.filesystem import FileSystem
 from lockspec.stores.redis import RedisLeaseStore
-from lockspec.stores.redis.keys import fence_key, is_fence_key, lease_key, set_aside_pattern
+from lockspec.stores.redis.keys import fence_key, is_fence_key, lease_key, set_aside_of, set_aside_pattern
 from steps.support.stores import StoreFixture
 
 
@@ -57,7 +57,7 @@ class RedisFixture:
         return self._value(lease_key(self.namespace, resource).encode())
 
     def set_aside(self) -> list[bytes]:
-        keys = sorted(self.client.scan_iter(match=set_aside_pattern(self.namespace)), key=_set_aside_at)
+        keys = sorted(self.client.scan_iter(match=set_aside_pattern(self.namespace)), key=self._set_aside_at)
         return [value for value in map(self._value, keys) if value is not None]
 
     def snapshot(self) -> dict[str, bytes | None]:
@@ -91,6 +91,11 @@ class RedisFixture:
     def _fence_keys(self) -> list[bytes]:
         return [key for key in self.client.scan_iter(match=f"{self.namespace}:*") if is_fence_key(key.decode())]
 
+    def _set_aside_at(self, key: bytes) -> int:
+        named = set_aside_of(self.namespace, key.decode())
+        assert named is not None, f"{key!r} matched the set-aside pattern but is no set-aside key"
+        return named[1]
+
     def _value(self, key: bytes) -> bytes | None:
         """The bytes at ``key``; for a key of another type, its type in angle brackets (``<hash>``)."""
         kind: Any = self.client.type(key)
@@ -100,7 +105,3 @@ class RedisFixture:
             return b"<" + bytes(kind) + b">"
         value: Any = self.client.get(key)
         return bytes(value)
-
-
-def _set_aside_at(key: bytes) -> int:
-    return int(key.decode().split(":")[-2])
