@@ -59,6 +59,9 @@ Feature: Opening a store by its URL
       | a URL redis-py cannot read                | redis://127.0.0.1:notaport/0        | no options                    | url          | Port could not be cast         |
       | a misspelt parameter in the URL           | redis://127.0.0.1:1/0?namspace=a    | no options                    | url          | unknown parameter namspace     |
       | a namespace twice in the URL              | redis://h/0?namespace=a&namespace=b | no options                    | store URL    | namespace given more than once |
+      | a server clock neither yes nor no         | redis://h/0?server_clock=maybe      | no options                    | store URL    | server_clock: 'maybe' is neither yes |
+      | a server clock in the URL and as option   | redis://h/0?server_clock=yes        | the option server_clock True  | store option | server_clock given twice       |
+      | a server clock option that is no boolean  | redis://h/0                         | the option server_clock "no"  | server_clock | must be True or False          |
 
   @redis
   Scenario: A password in a URL that is refused never shows in the error

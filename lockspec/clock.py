@@ -5,13 +5,15 @@ test (or a simulation) can substitute a clock it controls completely. Expiry
 times are stored in lease files as wall-clock epoch milliseconds because
 several processes compare them; a monotonic clock would not be comparable
 between processes. The price is that lockspec trusts the instances' wall
-clocks to agree to well within a TTL.
+clocks to agree to well within a TTL, unless they judge on one server's
+clock instead (``ServerClock``, which a store that offers it provides).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -50,3 +52,40 @@ class SystemClock:
 
     def wait_ms(self, ms: float, until: threading.Event) -> bool:
         return until.wait(max(0.0, ms) / 1000)
+
+
+class ServerClock:
+    """A server's clock as one instance follows it: the time the server last told, plus ``local``'s progress since.
+
+    For stores whose instances should judge expiry on the server's clock
+    rather than their own (hosts whose clocks disagree by seconds): every
+    reply that carries the server's time goes to ``learn``, so reading the
+    time costs no round trip of its own; ``ask`` fetches it (one round trip)
+    only when nothing was learned yet. The time read is the earliest the
+    server's clock can show: a reply's time was read before the reply
+    arrived. Between replies the estimate follows ``local``, whose rate, not
+    its setting, matters; a step of ``local`` is corrected by the next reply.
+    Waiting is ``local``'s, so a test clock still decides it.
+    """
+
+    def __init__(self, local: Clock, ask: Callable[[], int]) -> None:
+        self.local = local
+        self._ask = ask
+        self._offset_ms: int | None = None
+
+    def learn(self, server_ms: int) -> None:
+        """The server's time, in epoch milliseconds, as a reply that just arrived carries it."""
+        self._offset_ms = server_ms - self.local.now_ms()
+
+    def now_ms(self) -> int:
+        if self._offset_ms is None:
+            server_ms = self._ask()
+            self.learn(server_ms)
+            return server_ms
+        return self.local.now_ms() + self._offset_ms
+
+    def sleep_ms(self, ms: float) -> None:
+        self.local.sleep_ms(ms)
+
+    def wait_ms(self, ms: float, until: threading.Event) -> bool:
+        return self.local.wait_ms(ms, until)

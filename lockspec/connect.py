@@ -10,10 +10,11 @@ URL forms:
 * a path, or ``file:///path``: lease files in that lock directory (made if missing);
 * ``memory://NAME``: this process's in-memory space ``NAME`` (``memory://`` is the default space);
 * ``redis://[:password@]host[:port][/db]``, ``rediss://...`` (TLS), ``unix:///path/to/socket[?db=N]``:
-  a Redis (or Valkey) server, as redis-py reads these URLs, with the key
-  namespace as the ``namespace`` option or a ``namespace=NS`` query
-  parameter (so that one string names it for the command line too); needs
-  ``pip install lockspec[redis]``.
+  a Redis (or Valkey) server, as redis-py reads these URLs; needs
+  ``pip install lockspec[redis]``. The store's options ``namespace`` and
+  ``server_clock`` may also be given as query parameters
+  (``?namespace=NS&server_clock=yes``), so that one string says it all for
+  the command line too.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ REDIS_SCHEMES = ("redis", "rediss", "unix")
 STORE_OPTIONS: dict[str, tuple[str, ...]] = {
     "file": ("shared_group", "guard_timeout_ms"),
     "memory": (),
-    "redis": ("namespace", "timeout_ms", "safety_net_ms"),
+    "redis": ("namespace", "timeout_ms", "safety_net_ms", "server_clock"),
 }
 
 
@@ -165,23 +166,44 @@ def _redis_store(url: str, clock: Clock, options: dict[str, Any]) -> LeaseStore:
         raise InvalidArgumentError(
             "store URL", f"a Redis store needs redis-py: pip install 'lockspec[redis]' ({missing})", redacted(url)
         ) from None
-    server_url, namespace = _namespace_of(url)
-    if namespace is not None:
-        if "namespace" in options:
-            raise InvalidArgumentError(
-                "store option", "namespace given twice, in the URL and as an option", redacted(url)
-            )
-        options = {**options, "namespace": namespace}
-    return RedisLeaseStore.from_url(server_url, clock=clock, **options)
+    server_url, given = _url_options_of(url)
+    twice = sorted(set(given) & set(options))
+    if twice:
+        raise InvalidArgumentError(
+            "store option", f"{', '.join(twice)} given twice, in the URL and as an option", redacted(url)
+        )
+    return RedisLeaseStore.from_url(server_url, clock=clock, **given, **options)
 
 
-def _namespace_of(url: str) -> tuple[str, str | None]:
-    """``url`` without its ``namespace`` query parameter, and that parameter (``None`` if absent)."""
+def _url_options_of(url: str) -> tuple[str, dict[str, Any]]:
+    """``url`` without the store options among its query parameters (``_URL_OPTIONS``), and those options."""
     query = parse_qsl(url.partition("?")[2], keep_blank_values=True)
-    namespaces = [value for name, value in query if name == "namespace"]
-    if len(namespaces) > 1:
-        raise InvalidArgumentError("store URL", "namespace given more than once", redacted(url))
-    rest = urlencode([(name, value) for name, value in query if name != "namespace"])
+    given: dict[str, Any] = {}
+    for name, value in query:
+        if name not in _URL_OPTIONS:
+            continue
+        if name in given:
+            raise InvalidArgumentError("store URL", f"{name} given more than once", redacted(url))
+        try:
+            given[name] = _URL_OPTIONS[name](value)
+        except ValueError as error:
+            raise InvalidArgumentError("store URL", f"{name}: {error}", redacted(url)) from None
+    rest = urlencode([(name, value) for name, value in query if name not in _URL_OPTIONS])
     # Rebuilt by hand: urlunsplit writes "unix:/path" for an empty host, which redis-py refuses.
     base = url.partition("?")[0]
-    return (f"{base}?{rest}" if rest else base), (namespaces[0] if namespaces else None)
+    return (f"{base}?{rest}" if rest else base), given
+
+
+_YES, _NO = ("yes", "true", "1", "on"), ("no", "false", "0", "off")
+
+
+def _yes_or_no(text: str) -> bool:
+    if text.lower() in _YES:
+        return True
+    if text.lower() in _NO:
+        return False
+    raise ValueError(f"{text!r} is neither {'/'.join(_YES)} nor {'/'.join(_NO)}")
+
+
+#: The Redis store's options a URL may carry, with how each is read from its text.
+_URL_OPTIONS: dict[str, Callable[[str], object]] = {"namespace": str, "server_clock": _yes_or_no}

@@ -73,7 +73,9 @@ class Coordinator:
     margin. ``detect_dead_holders`` (default on) takes over at once a lease
     whose holder process provably no longer runs. ``keep_set_aside_ms``
     (default a week) is how long cleanup keeps what was set aside as
-    unreadable.
+    unreadable. A store with an ``expiry_clock`` of its own (a Redis server's
+    time) sets the clock: ``clock`` is then unused, and the store's own
+    clock follows the one the store was given.
     """
 
     def __init__(
@@ -94,7 +96,8 @@ class Coordinator:
             )
         given_id = default_instance_id() if instance_id is None else instance_id
         self.instance_id = checked_name("instance_id", given_id, max_length=256)
-        self.clock: Clock = clock or SystemClock()
+        # A store that keeps time judges on its clock, which it built on the one it was given.
+        self.clock: Clock = store.expiry_clock or clock or SystemClock()
         self.backoff = backoff or Backoff()
         self.policy = Policy(
             host=socket.gethostname(),

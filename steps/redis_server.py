@@ -1,4 +1,4 @@
-"""Steps about what only a Redis store goes through: keys of another type, a server down or restarted.
+"""Steps about what only a Redis store goes through: keys of another type, a server down or restarted, its clock.
 
 They run only in the Redis world (``@redis`` scenarios); this module imports
 nothing of Redis, so that the other worlds load it without redis-py.
@@ -10,8 +10,9 @@ from typing import Any
 
 from behave import given, then, when
 from behave.runner import Context
-from hamcrest import assert_that, equal_to
+from hamcrest import all_of, assert_that, equal_to, greater_than_or_equal_to, less_than_or_equal_to
 
+from lockspec.lease import Lock, encode_lease
 from steps.support.lossy_link import LossyLink
 from steps.support.starting import start_outcome
 
@@ -81,6 +82,49 @@ def through_lossy_link(context: Context, name: str) -> None:
 @given("the link of instance {name} loses the next reply")
 def lose_next_reply(context: Context, name: str) -> None:
     context.links[name].lose_next_reply.set()
+
+
+@given(
+    "instance {name}, whose own clock runs {offset:Duration} {direction} the server's, judges expiry on {whose} clock"
+)
+def on_server_clock(context: Context, name: str, offset: float, direction: str, whose: str) -> None:
+    world = _redis_world(context).world
+    sign = {"ahead of": 1, "behind": -1}[direction]
+    server_clock = {"the server's": True, "its own": False}[whose]
+    # The offset is from the scenario's clock, which a frozen world holds far from the server's real one.
+    offset_ms = world.store.server_time_ms() - world.clock.now_ms() + sign * offset
+    fixture = world.store.on_server_clock() if server_clock else world.store
+    if fixture is not world.store:
+        context.add_cleanup(fixture.close)
+    world.start(name, store=fixture, clock_offset_ms=offset_ms)
+
+
+@given(
+    'the stored lease of "{resource}" was written by instance {name}'
+    " and expired {ago:Duration} ago on the server's clock"
+)
+def expired_on_server_clock(context: Context, resource: str, name: str, ago: float) -> None:
+    world = _redis_world(context).world
+    expires_at_ms = world.store.server_time_ms() - int(ago)
+    ttl_ms = 30_000
+    lease = Lock(resource, "1" * 32, name, expires_at_ms - ttl_ms, expires_at_ms, 5, ttl_ms, "another-host", 4242)
+    world.plant(resource, encode_lease(lease))
+
+
+@then(
+    "instance {name}'s lease on \"{resource}\" was acquired on the server's clock, at most {bound:Duration} before now"
+    " on it, to expire {ttl:Duration} later"
+)
+def stamped_on_server_clock(context: Context, name: str, resource: str, bound: float, ttl: float) -> None:
+    world = _redis_world(context).world
+    lease = world.lease_of(name, resource)
+    now_ms = world.store.server_time_ms()
+    assert_that(
+        lease.acquired_at_ms,
+        all_of(less_than_or_equal_to(now_ms), greater_than_or_equal_to(now_ms - bound)),
+        f"when the lease was acquired (epoch ms), against the server's clock reading {now_ms}",
+    )
+    assert_that(lease.expires_at_ms - lease.acquired_at_ms, equal_to(ttl), "its TTL in milliseconds")
 
 
 def _redis_world(context: Context) -> Any:

@@ -85,6 +85,9 @@ def forget_space(name: str) -> None:
 class MemoryLeaseStore:
     """A ``LeaseStore`` over one in-process ``Space`` (by default the one named by ``name``)."""
 
+    #: One process, one clock: its instances judge expiry on their own.
+    expiry_clock: Clock | None = None
+
     def __init__(self, name: str = "", *, clock: Clock | None = None) -> None:
         self.name = name
         self.where = f"memory://{name}"

@@ -26,6 +26,7 @@ from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from lockspec.clock import Clock
 from lockspec.lease import Lock
 
 
@@ -69,6 +70,15 @@ class LeaseStore(Protocol):
 
     #: Where the leases are kept (a path, a server address), as errors and the status name it.
     where: str
+
+    @property
+    def expiry_clock(self) -> Clock | None:
+        """The store's own clock, when its instances are to judge expiry on it rather than on theirs.
+
+        A Redis server's, with its ``server_clock`` option; ``None``: each
+        instance judges on its own clock.
+        """
+        ...
 
     def observe(self, resource: str) -> Observation:
         """The current entry for ``resource`` (possibly absent)."""

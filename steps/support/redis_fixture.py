@@ -23,18 +23,22 @@ class RedisFixture:
     kind = "redis"
     shared_across_processes = True
 
-    def __init__(self, server_url: str, namespace: str, *, owner: bool = True) -> None:
+    def __init__(self, server_url: str, namespace: str, *, owner: bool = True, server_clock: bool = False) -> None:
         self.server_url = server_url
         self.namespace = namespace
         self.client = redis.Redis.from_url(server_url)
-        #: Whether closing empties the namespace (a view through a relay leaves that to the fixture it came from).
+        #: Whether closing empties the namespace (a view that another fixture made leaves that to it).
         self.owner = owner
+        #: Whether the instances opened on it judge expiry on the server's clock.
+        self.server_clock = server_clock
 
     def url(self) -> str:
-        return f"{self.server_url}?namespace={self.namespace}"
+        return f"{self.server_url}?namespace={self.namespace}" + ("&server_clock=yes" if self.server_clock else "")
 
     def open(self, clock: Clock, *, files: FileSystem | None = None, shared_group: bool = False) -> LeaseStore:
-        return RedisLeaseStore.from_url(self.server_url, namespace=self.namespace, clock=clock)
+        return RedisLeaseStore.from_url(
+            self.server_url, namespace=self.namespace, clock=clock, server_clock=self.server_clock
+        )
 
     def plant(self, resource: str, data: bytes) -> None:
         self.client.set(lease_key(self.namespace, resource), data)
@@ -74,6 +78,15 @@ class RedisFixture:
     def corrupt_counters(self) -> None:
         for key in self._fence_keys():
             self.client.set(key, b"#garbage!#")
+
+    def on_server_clock(self) -> RedisFixture:
+        """The same namespace, for instances that judge expiry on the server's clock."""
+        return RedisFixture(self.server_url, self.namespace, owner=False, server_clock=True)
+
+    def server_time_ms(self) -> int:
+        """The server's clock (``TIME``), in epoch milliseconds."""
+        seconds, microseconds = self.client.time()
+        return seconds * 1000 + microseconds // 1000
 
     def through(self, url: str) -> RedisFixture:
         """The same namespace, reached at ``url`` (a relay in front of the server)."""

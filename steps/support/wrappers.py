@@ -36,6 +36,7 @@ class WatchedStore:
     def __init__(self, inner: LeaseStore) -> None:
         self.inner = inner
         self.where = inner.where
+        self.expiry_clock = inner.expiry_clock
         self.observations = 0
         self.renewed: list[Lock] = []
         self.next_renewal_error: Exception | None = None

@@ -67,6 +67,9 @@ class FileLeaseStore:
     ``guard_timeout_ms`` bounds every wait for a guard (see ``guards``).
     """
 
+    #: Instances judge expiry on their own clocks: file times are no clock to trust (see ``clock``).
+    expiry_clock: Clock | None = None
+
     def __init__(
         self,
         lock_dir: str | os.PathLike[str],

@@ -174,9 +174,20 @@ redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[4])
 return 1
 """
 
+
 #: KEYS: any. What the key holds, read in one step: {value}, {nil} if absent, or {nil, type} for another type.
 OBSERVE = r"""
 local current = redis.pcall('GET', KEYS[1])
 if type(current) == 'string' or not current then return {current} end
 return {false, redis.call('TYPE', KEYS[1])['ok']}
 """
+
+
+def timed(script: str) -> str:
+    """``script``, its reply preceded by the server's time: ``{now, reply}``, ``now`` being ``{seconds, microseconds}``.
+
+    How the store learns the server's clock at no cost of a round trip
+    (``server_clock``). A script may read the time before it writes: the
+    servers replicate a script's effects, not the script (Redis 5 on).
+    """
+    return f"local function main()\n{script}\nend\nlocal now = redis.call('TIME')\nreturn {{now, main()}}\n"

@@ -8,7 +8,10 @@ and the claims issue their fencing token there too, so an uncontended
 acquisition or a release costs one round trip.
 
 Expiry is the coordinator's policy, judged on its clock from the lease's
-content, exactly as for lease files. The server's own expiry (``PX``) is
+content, exactly as for lease files; with ``server_clock``, that clock is
+the server's (``lockspec.clock.ServerClock``): every script's reply carries
+the server's time, and instances whose own clocks disagree stamp, judge and
+issue tokens alike. The server's own expiry (``PX``) is
 only a safety net, ``safety_net_ms`` past the lease's TTL, so that the keys
 of holders that crashed do not pile up; it never decides who holds a lease.
 A fencing counter is given the same safety net: once it is gone, tokens
@@ -31,11 +34,12 @@ from urllib.parse import parse_qsl
 
 import redis
 from redis.backoff import NoBackoff
+from redis.commands.core import Script
 from redis.connection import URL_QUERY_ARGUMENT_PARSERS
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
-from lockspec.clock import Clock, SystemClock
+from lockspec.clock import Clock, ServerClock, SystemClock
 from lockspec.errors import InvalidArgumentError, LockStorageError
 from lockspec.fencing import TOKENS_PER_MS
 from lockspec.lease import LEASE_FORMAT, Lock, encode_lease
@@ -86,6 +90,12 @@ class RedisLeaseStore:
     password); ``clock`` dates what is set aside (the coordinator passes its
     own); ``safety_net_ms`` is how long past a lease's TTL the server keeps
     it. The client's own timeouts bound every wait for the server.
+    ``server_clock`` has every instance on this store judge expiry, stamp
+    leases and issue tokens on the server's clock (its ``TIME``, read by each
+    script) rather than on ``clock``, which then only measures time between
+    replies: for instances whose clocks disagree by more than a TTL allows.
+    It needs Redis 5 or later (or Valkey), and every instance of a namespace
+    should use it alike.
 
     A claim or a release whose connection broke is retried once, at once:
     the reply may be what was lost. A retried claim recognises the lease it
@@ -105,22 +115,31 @@ class RedisLeaseStore:
         clock: Clock | None = None,
         where: str | None = None,
         safety_net_ms: float = DEFAULT_SAFETY_NET_MS,
+        server_clock: bool = False,
     ) -> None:
         if client.get_encoder().decode_responses:
             raise InvalidArgumentError("client", "must return bytes: leases are compared byte for byte", client)
         if where is not None and (not isinstance(where, str) or not where):
             raise InvalidArgumentError("where", "must be a non-empty string naming the server", where)
+        if not isinstance(server_clock, bool):
+            raise InvalidArgumentError("server_clock", "must be True or False", server_clock)
         self.namespace = checked_namespace(namespace)
         self.where = where or _address_of(client)
         self.safety_net_ms = checked_duration_ms("safety_net_ms", safety_net_ms)
         self._client = client
-        self._clock: Clock = clock or SystemClock()
-        self._claim_if_absent = client.register_script(scripts.CLAIM_IF_ABSENT)
-        self._claim = client.register_script(scripts.CLAIM)
-        self._replace = client.register_script(scripts.REPLACE)
-        self._remove = client.register_script(scripts.REMOVE)
-        self._release = client.register_script(scripts.RELEASE)
-        self._observe = client.register_script(scripts.OBSERVE)
+        local = clock or SystemClock()
+        self.expiry_clock = ServerClock(local, self._server_time) if server_clock else None
+        self._clock: Clock = self.expiry_clock or local
+
+        def register(script: str) -> Script:
+            return client.register_script(scripts.timed(script) if server_clock else script)
+
+        self._claim_if_absent = register(scripts.CLAIM_IF_ABSENT)
+        self._claim = register(scripts.CLAIM)
+        self._replace = register(scripts.REPLACE)
+        self._remove = register(scripts.REMOVE)
+        self._release = register(scripts.RELEASE)
+        self._observe = register(scripts.OBSERVE)
 
     @classmethod
     def from_url(
@@ -131,6 +150,7 @@ class RedisLeaseStore:
         clock: Clock | None = None,
         timeout_ms: float = DEFAULT_TIMEOUT_MS,
         safety_net_ms: float = DEFAULT_SAFETY_NET_MS,
+        server_clock: bool = False,
     ) -> RedisLeaseStore:
         """A store on the server ``url`` names (``redis://``, ``rediss://`` or ``unix://``, as redis-py reads it).
 
@@ -155,11 +175,18 @@ class RedisLeaseStore:
             # redis-py's message quotes the part it could not read, which may be a password.
             reason = str(error) if where == url else "redis-py cannot read it (its reason may quote the password)"
             raise InvalidArgumentError("url", reason, where) from None
-        return cls(client, namespace=namespace, clock=clock, where=where, safety_net_ms=safety_net_ms)
+        return cls(
+            client,
+            namespace=namespace,
+            clock=clock,
+            where=where,
+            safety_net_ms=safety_net_ms,
+            server_clock=server_clock,
+        )
 
     def observe(self, resource: str) -> Observation:
         key = lease_key(self.namespace, resource)
-        reply = self._call("read lease on", lambda: self._observe(keys=[key]), again_if_broken=True)
+        reply = self._call("read lease on", lambda: self._learned(self._observe(keys=[key])), again_if_broken=True)
         return self._judge(key, resource, reply)
 
     def observe_all(self) -> Iterator[Observation]:
@@ -176,7 +203,7 @@ class RedisLeaseStore:
         key = lease_key(self.namespace, draft.resource)
         keys = [key, fence_key(self.namespace, draft.resource)]
         args = self._issuing(draft)
-        reply = self._claiming(wait_ms, lambda: self._claim_if_absent(keys=keys, args=args))
+        reply = self._claiming(wait_ms, lambda: self._learned(self._claim_if_absent(keys=keys, args=args)))
         absent = Observation(key, draft.resource, None, None, None)
         if reply[0] == b"granted":
             return self._granted(draft, keys[1], reply), absent
@@ -193,7 +220,7 @@ class RedisLeaseStore:
             keys.append(set_aside_key(seen.key, self._clock.now_ms()))
         previous = seen.lease.fencing_token if seen.lease is not None else 0
         args: list[_Argument] = [*self._issuing(draft), kind, compared, str(previous)]
-        reply = self._claiming(wait_ms, lambda: self._claim(keys=keys, args=args))
+        reply = self._claiming(wait_ms, lambda: self._learned(self._claim(keys=keys, args=args)))
         if reply[0] == b"granted":
             if seen.problem is not None:
                 logger.warning(
@@ -209,14 +236,16 @@ class RedisLeaseStore:
         if seen.lease is None or not isinstance(seen.version, bytes):
             return False
         args: list[_Argument] = [seen.version, encode_lease(lease), self._expiry_px(lease)]
-        return bool(self._call("renew lease on", lambda: self._replace(keys=[seen.key], args=args)))
+        return bool(self._call("renew lease on", lambda: self._learned(self._replace(keys=[seen.key], args=args))))
 
     def remove(self, seen: Observation) -> bool:
         if seen.is_absent:
             return False
         described: list[_Argument] = list(_described(seen))
         aside = set_aside_key(seen.key, self._clock.now_ms())
-        removed = bool(self._call("remove lease on", lambda: self._remove(keys=[seen.key, aside], args=described)))
+        removed = bool(
+            self._call("remove lease on", lambda: self._learned(self._remove(keys=[seen.key, aside], args=described)))
+        )
         if removed and seen.problem is not None:
             logger.warning("set unreadable lease %s on %s aside as %s: %s", seen.key, self.where, aside, seen.problem)
         return removed
@@ -226,10 +255,10 @@ class RedisLeaseStore:
         keys = [lease_key(self.namespace, lease.resource), released_key(self.namespace, lease.resource)]
         args: list[_Argument] = [encode_lease(lease), lease.lock_id, LEASE_FORMAT, _REMEMBER_RELEASE_MS, "first"]
         try:
-            return bool(self._release(keys=keys, args=args))
+            return bool(self._learned(self._release(keys=keys, args=args)))
         except redis.ConnectionError:
             again = [*args[:-1], "again"]
-            return bool(self._call("release lease on", lambda: self._release(keys=keys, args=again)))
+            return bool(self._call("release lease on", lambda: self._learned(self._release(keys=keys, args=again))))
         except (RedisError, OSError) as error:
             raise LockStorageError("release lease on", self.where, error) from error
 
@@ -268,6 +297,19 @@ class RedisLeaseStore:
             return self._call(action, command)
         except (RedisError, OSError) as error:
             raise LockStorageError(action, self.where, error) from error
+
+    def _learned(self, reply: Any) -> Any:
+        """A script's reply; with ``server_clock``, the server's time it carries goes to ``expiry_clock`` first."""
+        if self.expiry_clock is None:
+            return reply
+        (seconds, microseconds), result = reply
+        self.expiry_clock.learn(int(seconds) * 1000 + int(microseconds) // 1000)
+        return result
+
+    def _server_time(self) -> int:
+        """The server's clock in epoch milliseconds (``TIME``): one round trip, made before anything was learned."""
+        seconds, microseconds = self._call("read the time on", self._client.time, again_if_broken=True)
+        return int(seconds) * 1000 + int(microseconds) // 1000
 
     def _claiming(self, wait_ms: float | None, command: Callable[[], Any]) -> list[Any]:
         """Run a claim's script, once more if its connection broke and ``wait_ms`` has not run out."""
@@ -355,7 +397,8 @@ class RedisLeaseStore:
                 replies: list[Any] = pipeline.execute()
                 return replies
 
-            yield from zip(batch, self._call(action, read, again_if_broken=True), strict=True)
+            replies = self._call(action, read, again_if_broken=True)
+            yield from zip(batch, map(self._learned, replies), strict=True)
 
 
 def _described(seen: Observation) -> tuple[str, bytes | str]:
