@@ -10,6 +10,8 @@
   exact instants) or ``@in_process`` (they steer an instance from inside).
 * Scenarios tagged ``@processes`` start OS processes of their own, which
   cannot see a frozen clock: they use the real clock, with bounded waits.
+  So do those tagged ``@real_clock``, about real time passing elsewhere (a
+  server that stalls), which no frozen clock could measure.
 * All others in the in-process world freeze time with freezegun and drive it
   only through backoff waits and "... pass" steps. filelock is ignored (the
   protected resource's ``FileLock`` polls in real time) and so is behave (its
@@ -139,7 +141,7 @@ def before_scenario(context: Context, scenario: Scenario) -> None:
         return
     root = Path(tempfile.mkdtemp(prefix="lockspec-spec-"))
     store = _fixture(context, kind, root)
-    if in_processes or "processes" in tags:
+    if in_processes or {"processes", "real_clock"} & tags:
         world = World(root / "locks", RealClock(), in_processes=in_processes, store=store)
     else:
         freezer = freeze_time(FROZEN_AT, ignore=["filelock", "behave"])

@@ -14,8 +14,13 @@ Feature: On Redis, a failing or restarted server is never taken for a free resou
   .     fencing counter: the next token still exceeds every token issued
   .     before, because tokens follow the clock (see lock.renewal_and_fencing).
   .   * A keep-alive whose lease vanished in a restart reports the loss.
-  .   * A claim or a release whose reply was lost is made once more, and
-  .     recognised as done: the lease it stored (or removed) was its own.
+  .   * A claim, a renewal, a release or a read whose reply was lost is made
+  .     once more, and recognised as done: the lease it stored, renewed or
+  .     removed was its own. A removal by cleanup is not made again: the next
+  .     cleanup finds whatever is left.
+  .   * A server that stalls is a storage error once the instance's timeout
+  .     (timeout_ms) has passed; one that refuses writes (out of memory, a
+  .     read-only replica) is a storage error with the server's reason.
   .   * A connection the server dropped is replaced at once; a password in
   .     the server's URL never shows in an error or the status.
 
@@ -36,11 +41,11 @@ Feature: On Redis, a failing or restarted server is never taken for a free resou
     Then instance B fails with a storage error naming "redis.sock" and "Connection refused"
 
     Examples:
-      | action                             |
-      | tries to acquire "resource-2"      |
-      | releases its lock on "resource-1"  |
-      | renews its lock on "resource-1"    |
-      | cleans up expired locks            |
+      | action                            |
+      | tries to acquire "resource-2"     |
+      | releases its lock on "resource-1" |
+      | renews its lock on "resource-1"   |
+      | cleans up expired locks           |
 
   @frozen_clock
   Scenario: After a restart that lost every key, the next token still exceeds every token issued before
@@ -66,11 +71,11 @@ Feature: On Redis, a failing or restarted server is never taken for a free resou
     Then <outcome>
 
     Examples:
-      | action                             | outcome                                      |
-      | tries to acquire "resource-2"      | instance A gets the lock on "resource-2"     |
-      | releases its lock on "resource-1"  | the release by instance A succeeds           |
-      | renews its lock on "resource-1"    | the renewal by instance A of its lease on "resource-1" is granted |
-      | cleans up expired locks            | the cleanup reports nothing                  |
+      | action                            | outcome                                                           |
+      | tries to acquire "resource-2"     | instance A gets the lock on "resource-2"                          |
+      | releases its lock on "resource-1" | the release by instance A succeeds                                |
+      | renews its lock on "resource-1"   | the renewal by instance A of its lease on "resource-1" is granted |
+      | cleans up expired locks           | the cleanup reports nothing                                       |
 
   Scenario: A password in the server's URL never shows in an error
     Given instance C is connected to "redis://:hunter2@127.0.0.1:1/0"
@@ -78,21 +83,23 @@ Feature: On Redis, a failing or restarted server is never taken for a free resou
     Then instance C fails with a storage error naming "redis://127.0.0.1:1/0" and "Connection refused"
     And what instance C was told does not mention "hunter2"
 
-  Scenario: A claim whose reply was lost is recognised as granted when it is made again
-    Given instance A reaches the server through a link that can lose replies
-    And instance A has acquired and released "resource-0"
-    And the link of instance A loses the next reply
-    When instance A tries to acquire "resource-1"
-    Then instance A gets the lock on "resource-1"
-    And "resource-1" is still held by instance A with the lease it acquired
-
-  Scenario: A release whose reply was lost is recognised as done when it is made again
+  Scenario Outline: A command whose reply was lost is made again, and recognised: instance A <action>, losing <which>
     Given instance A reaches the server through a link that can lose replies
     And instance A holds "resource-1"
-    And the link of instance A loses the next reply
-    When instance A releases its lock on "resource-1"
-    Then the release by instance A succeeds
-    And "resource-1" is free
+    And instance B held "resource-2" until 1 s ago
+    And the link of instance A loses <which>
+    When instance A <action>
+    Then <outcome>
+    And <afterwards>
+
+    Examples:
+      | action                                   | which                        | outcome                                                           | afterwards                                                          |
+      | tries to acquire "resource-3"            | the next reply               | instance A gets the lock on "resource-3"                          | "resource-3" is still held by instance A with the lease it acquired |
+      | tries to acquire "resource-2"            | the reply after the next one | instance A gets the lock on "resource-2"                          | "resource-2" is still held by instance A with the lease it acquired |
+      | renews its lock on "resource-1" for 60 s | the reply after the next one | the renewal by instance A of its lease on "resource-1" is granted | "resource-1" is held by instance A                                  |
+      | releases its lock on "resource-1"        | the next reply               | the release by instance A succeeds                                | "resource-1" is free                                                |
+      | cleans up expired locks                  | the next reply               | the cleanup reports "resource-2"                                  | "resource-1" is held by instance A                                  |
+      | looks at the status of every lease       | the next reply               | instance A sees "resource-1" as held                              | "resource-2" is free                                                |
 
   @frozen_clock
   Scenario: A fencing counter far too long to be a number is unreadable, and tokens go on from the clock
@@ -103,3 +110,22 @@ Feature: On Redis, a failing or restarted server is never taken for a free resou
     Then instance B gets the lock on "resource-1"
     And its fencing token is higher than that of instance A's lease
     And a warning about "fencing counter" was logged
+
+  Scenario Outline: A server that refuses writes is a storage error naming it and its reason: <case>
+    Given <refusal>
+    When instance <name> tries to acquire "resource-1"
+    Then instance <name> fails with a storage error naming "<where>" and "<reason>"
+    And nothing was stored
+
+    Examples:
+      | case          | refusal                                         | name | where        | reason                    |
+      | out of memory | the Redis server is out of memory               | B    | redis.sock   | used memory > 'maxmemory' |
+      | a replica     | instance C reaches only a replica of the server | C    | replica.sock | read only replica         |
+
+  @real_clock
+  Scenario: A server that stalls is a storage error once the instance's timeout has passed, not a wait for ever
+    Given instance C waits at most 200 ms for each answer of the server
+    And the Redis server has stalled
+    When instance C tries to acquire "resource-1"
+    Then instance C fails with a storage error naming "redis.sock" and "Timeout"
+    And instance C gave up within 1 s

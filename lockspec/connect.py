@@ -11,10 +11,9 @@ URL forms:
 * ``memory://NAME``: this process's in-memory space ``NAME`` (``memory://`` is the default space);
 * ``redis://[:password@]host[:port][/db]``, ``rediss://...`` (TLS), ``unix:///path/to/socket[?db=N]``:
   a Redis (or Valkey) server, as redis-py reads these URLs; needs
-  ``pip install lockspec[redis]``. The store's options ``namespace`` and
-  ``server_clock`` may also be given as query parameters
-  (``?namespace=NS&server_clock=yes``), so that one string says it all for
-  the command line too.
+  ``pip install lockspec[redis]``. Each of the store's options may also be
+  given as a query parameter (``?namespace=NS&server_clock=yes&replicas=1``),
+  so that one string says it all for the command line too.
 """
 
 from __future__ import annotations
@@ -38,11 +37,33 @@ from lockspec.urls import redacted
 
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
+_YES, _NO = ("yes", "true", "1", "on"), ("no", "false", "0", "off")
+
+
+def _yes_or_no(text: str) -> bool:
+    """A yes or a no, as a URL spells it (``server_clock=yes``)."""
+    if text.lower() in _YES:
+        return True
+    if text.lower() in _NO:
+        return False
+    raise ValueError(f"{text!r} is neither {'/'.join(_YES)} nor {'/'.join(_NO)}")
+
+
+#: The Redis store's options, which a URL may carry too, with how each is read from its text.
+_REDIS_OPTIONS: dict[str, Callable[[str], object]] = {
+    "namespace": str,
+    "timeout_ms": float,
+    "safety_net_ms": float,
+    "server_clock": _yes_or_no,
+    "replicas": int,
+    "replicas_timeout_ms": float,
+}
+
 #: The options each kind of store takes, beside the coordinator's own.
 STORE_OPTIONS: dict[str, tuple[str, ...]] = {
     "file": ("shared_group", "guard_timeout_ms"),
     "memory": (),
-    "redis": ("namespace", "timeout_ms", "safety_net_ms", "server_clock"),
+    "redis": tuple(_REDIS_OPTIONS),
 }
 
 
@@ -176,34 +197,19 @@ def _redis_store(url: str, clock: Clock, options: dict[str, Any]) -> LeaseStore:
 
 
 def _url_options_of(url: str) -> tuple[str, dict[str, Any]]:
-    """``url`` without the store options among its query parameters (``_URL_OPTIONS``), and those options."""
+    """``url`` without the store options among its query parameters (``_REDIS_OPTIONS``), and those options."""
     query = parse_qsl(url.partition("?")[2], keep_blank_values=True)
     given: dict[str, Any] = {}
     for name, value in query:
-        if name not in _URL_OPTIONS:
+        if name not in _REDIS_OPTIONS:
             continue
         if name in given:
             raise InvalidArgumentError("store URL", f"{name} given more than once", redacted(url))
         try:
-            given[name] = _URL_OPTIONS[name](value)
+            given[name] = _REDIS_OPTIONS[name](value)
         except ValueError as error:
             raise InvalidArgumentError("store URL", f"{name}: {error}", redacted(url)) from None
-    rest = urlencode([(name, value) for name, value in query if name not in _URL_OPTIONS])
+    rest = urlencode([(name, value) for name, value in query if name not in _REDIS_OPTIONS])
     # Rebuilt by hand: urlunsplit writes "unix:/path" for an empty host, which redis-py refuses.
     base = url.partition("?")[0]
     return (f"{base}?{rest}" if rest else base), given
-
-
-_YES, _NO = ("yes", "true", "1", "on"), ("no", "false", "0", "off")
-
-
-def _yes_or_no(text: str) -> bool:
-    if text.lower() in _YES:
-        return True
-    if text.lower() in _NO:
-        return False
-    raise ValueError(f"{text!r} is neither {'/'.join(_YES)} nor {'/'.join(_NO)}")
-
-
-#: The Redis store's options a URL may carry, with how each is read from its text.
-_URL_OPTIONS: dict[str, Callable[[str], object]] = {"namespace": str, "server_clock": _yes_or_no}

@@ -43,9 +43,9 @@ from lockspec.policy import DEFAULT_KEEP_SET_ASIDE_MS, LeaseState, Policy
 from lockspec.stores.protocol import LeaseStore, Observation
 from lockspec.validation import (
     MAX_KEEP_SET_ASIDE_MS,
+    checked_count,
     checked_duration_ms,
     checked_name,
-    checked_retries,
     checked_skew_ms,
 )
 
@@ -127,7 +127,7 @@ class Coordinator:
         """
         resource = checked_name("resource", resource)
         ttl = checked_duration_ms("ttl_ms", ttl_ms)
-        retries = checked_retries("max_retries", max_retries)
+        retries = checked_count("max_retries", max_retries)
         delays = self.backoff.delays()
         for attempt in range(retries + 1):
             if attempt:

@@ -51,14 +51,14 @@ def checked_duration_ms(argument: str, value: object, maximum: int = MAX_TTL_MS)
     return math.ceil(value)
 
 
-def checked_retries(argument: str, value: object) -> int:
-    """Return ``value`` if it is a usable retry count."""
+def checked_count(argument: str, value: object, *, maximum: int = MAX_RETRIES) -> int:
+    """Return ``value`` if it is a usable count (of retries, of replicas): a whole number from 0 to ``maximum``."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidArgumentError(argument, "must be a whole number", value)
     if value < 0:
         raise InvalidArgumentError(argument, "must not be negative", value)
-    if value > MAX_RETRIES:
-        raise InvalidArgumentError(argument, f"must be at most {MAX_RETRIES}", value)
+    if value > maximum:
+        raise InvalidArgumentError(argument, f"must be at most {maximum}", value)
     return value
 
 

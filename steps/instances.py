@@ -256,6 +256,7 @@ def renew(context: Context, name: str, resource: str) -> None:
     context.renewed = renewed
 
 
+@when('instance {name} renews its lock on "{resource}" for {ttl:Duration}')
 @given('instance {name} has renewed its lock on "{resource}" for {ttl:Duration}')
 def renew_for(context: Context, name: str, resource: str, ttl: float) -> None:
     lease = context.world.lease_of(name, resource)

@@ -10,7 +10,14 @@ from typing import Any
 
 from behave import given, then, when
 from behave.runner import Context
-from hamcrest import all_of, assert_that, equal_to, greater_than_or_equal_to, less_than_or_equal_to
+from hamcrest import (
+    all_of,
+    assert_that,
+    equal_to,
+    greater_than_or_equal_to,
+    less_than_or_equal_to,
+    not_none,
+)
 
 from lockspec.lease import Lock, encode_lease
 from steps.support.lossy_link import LossyLink
@@ -73,15 +80,17 @@ def through_lossy_link(context: Context, name: str) -> None:
     world = _redis_world(context).world
     link = LossyLink(context.redis_server.url.removeprefix("unix://"), world.lock_dir.parent)
     context.add_cleanup(link.close)
+    world.store.load_scripts()  # a first EVALSHA's NOSCRIPT reply would be one more to count
     through = world.store.through(link.url)
     context.add_cleanup(through.close)
     world.start(name, store=through)
     context.links = {**getattr(context, "links", {}), name: link}
 
 
-@given("the link of instance {name} loses the next reply")
-def lose_next_reply(context: Context, name: str) -> None:
-    context.links[name].lose_next_reply.set()
+@given("the link of instance {name} loses {which}")
+def lose_a_reply(context: Context, name: str, which: str) -> None:
+    after = {"the next reply": 0, "the reply after the next one": 1}[which]
+    context.links[name].lose_reply(after=after)
 
 
 @given(
@@ -93,10 +102,7 @@ def on_server_clock(context: Context, name: str, offset: float, direction: str, 
     server_clock = {"the server's": True, "its own": False}[whose]
     # The offset is from the scenario's clock, which a frozen world holds far from the server's real one.
     offset_ms = world.store.server_time_ms() - world.clock.now_ms() + sign * offset
-    fixture = world.store.on_server_clock() if server_clock else world.store
-    if fixture is not world.store:
-        context.add_cleanup(fixture.close)
-    world.start(name, store=fixture, clock_offset_ms=offset_ms)
+    _start_configured(context, name, {"server_clock": server_clock}, clock_offset_ms=offset_ms)
 
 
 @given(
@@ -125,6 +131,79 @@ def stamped_on_server_clock(context: Context, name: str, resource: str, bound: f
         f"when the lease was acquired (epoch ms), against the server's clock reading {now_ms}",
     )
     assert_that(lease.expires_at_ms - lease.acquired_at_ms, equal_to(ttl), "its TTL in milliseconds")
+
+
+@given("the Redis server has stalled")
+def server_stalled(context: Context) -> None:
+    server = _redis_world(context).redis_server
+    server.pause()
+    context.add_cleanup(server.resume)  # before the scenario's store is emptied: cleanups run last first
+
+
+@given("the Redis server is out of memory")
+def out_of_memory(context: Context) -> None:
+    client = _redis_world(context).world.store.client
+    client.config_set("maxmemory", 1)  # far below what it uses: every write is refused
+    context.add_cleanup(client.config_set, "maxmemory", 0)
+
+
+@given("instance {name} reaches only a replica of the server")
+def on_replica(context: Context, name: str) -> None:
+    replica_in_sync(context)
+    world = context.world
+    fixture = world.store.through(context.redis_server.replica().url)
+    context.add_cleanup(fixture.close)
+    world.start(name, store=fixture)
+
+
+@given("instance {name} waits at most {bound:Duration} for each answer of the server")
+def short_timeout(context: Context, name: str, bound: float) -> None:
+    _start_configured(context, name, {"timeout_ms": bound})
+
+
+@given("a replica of the Redis server is in sync with it")
+def replica_in_sync(context: Context) -> None:
+    replica = _redis_world(context).redis_server.replica()
+    client = context.world.store.client
+    # A write of its own to wait for: a replica just started counts before it takes writes.
+    # Counted, not timed (a frozen clock may run): each WAIT waits up to 100 ms of real time.
+    for _ in range(50):
+        client.set("spec:replica-in-sync", b"", px=1000)
+        if client.wait(1, 100) >= 1:
+            return
+    raise AssertionError(f"the replica {replica.url} was not in sync with the server after 5 s")
+
+
+@given("the replica has stalled")
+def replica_stalled(context: Context) -> None:
+    replica = _redis_world(context).redis_server.replica()
+    replica.pause()
+    context.add_cleanup(replica.resume)
+
+
+@given(
+    "instance {name} is granted a lease only once {count:d} replica acknowledged it, waiting at most {bound:Duration}"
+)
+def waits_for_replicas(context: Context, name: str, count: int, bound: float) -> None:
+    _start_configured(context, name, {"replicas": count, "replicas_timeout_ms": bound})
+
+
+@then('the replica holds the lease of "{resource}" exactly as the server does')
+def replica_holds(context: Context, resource: str) -> None:
+    world = _redis_world(context).world
+    on_replica = world.store.through(context.redis_server.replica().url)
+    context.add_cleanup(on_replica.close)
+    on_server = world.store.stored(resource)
+    assert_that(on_server, not_none(), f"the lease of {resource!r} on the server")
+    assert_that(on_replica.stored(resource), equal_to(on_server), f"the lease of {resource!r} on the replica")
+
+
+def _start_configured(context: Context, name: str, options: dict[str, Any], *, clock_offset_ms: float = 0) -> None:
+    """Start instance ``name`` on the scenario's namespace, its store given ``options``."""
+    world = _redis_world(context).world
+    fixture = world.store.configured(**options)
+    context.add_cleanup(fixture.close)
+    world.start(name, store=fixture, clock_offset_ms=clock_offset_ms)
 
 
 def _redis_world(context: Context) -> Any:

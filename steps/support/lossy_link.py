@@ -1,10 +1,13 @@
 """A relay between an instance and the Redis server that can lose a reply, as a network cut does.
 
 The instance connects to the relay's unix socket; each of its connections
-is passed through to the server byte for byte, in a thread of its own. Once
-``lose_next_reply`` is set, the next bytes the server sends back are
-dropped and that connection is closed: the command was carried out, its
-reply never arrives, which is the one failure a retry must recognise.
+is passed through to the server byte for byte, in a thread of its own.
+``lose_reply(after=N)`` lets N more replies through, then drops the next
+one and closes that connection: the command was carried out, its reply
+never arrives, which is the one failure a retry must recognise. Replies are
+counted as the chunks the server sends, one per command for the single
+commands of a store (scripts loaded beforehand, so no NOSCRIPT round trip
+comes in between).
 """
 
 from __future__ import annotations
@@ -25,13 +28,20 @@ class LossyLink:
     def __init__(self, server_socket: str, folder: Path) -> None:
         self.server_socket = server_socket
         self.path = folder / "link.sock"
-        self.lose_next_reply = threading.Event()
+        self._mutex = threading.Lock()
+        #: How many more replies pass before one is lost; None: none is lost.
+        self._passing: int | None = None
         self._closing = threading.Event()
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(str(self.path))
         self._listener.listen()
         self._threads = [threading.Thread(target=self._accept, name="lossy-link", daemon=True)]
         self._threads[0].start()
+
+    def lose_reply(self, *, after: int = 0) -> None:
+        """Let ``after`` more replies through, then lose the next one."""
+        with self._mutex:
+            self._passing = after
 
     @property
     def url(self) -> str:
@@ -68,10 +78,19 @@ class LossyLink:
                         return
                     if side is client:
                         upstream.sendall(data)
-                    elif self.lose_next_reply.is_set():
-                        self.lose_next_reply.clear()
+                    elif self._loses_this_reply():
                         with contextlib.suppress(OSError):
                             client.shutdown(socket.SHUT_RDWR)
                         return
                     else:
                         client.sendall(data)
+
+    def _loses_this_reply(self) -> bool:
+        with self._mutex:
+            if self._passing is None:
+                return False
+            if self._passing:
+                self._passing -= 1
+                return False
+            self._passing = None
+            return True

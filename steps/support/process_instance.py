@@ -123,7 +123,6 @@ class ProcessInstance:
         ready, _, _ = select.select([out], [], [], BOUND_S)
         answer = read_frame(out) if ready else None
         if answer is None:
-            self.close()
-            err = self._process.stderr.read().decode() if self._process.stderr else ""
+            err = stop(self._process)
             raise AssertionError(f"instance process {self._process.pid} did not answer: {err}")
         return answer

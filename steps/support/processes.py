@@ -92,11 +92,12 @@ def lease_from(result: dict[str, Any]) -> Lock | None:
     return Lock(**result["lease"]) if result["lease"] else None
 
 
-def stop(process: Process) -> None:
-    """Kill the process and everything it started, and reap it (a scenario cleanup)."""
+def stop(process: Process) -> str:
+    """Kill the process and everything it started, and reap it (a scenario cleanup); return what it wrote to stderr."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    process.communicate(timeout=BOUND_S)
+    _, err = process.communicate(timeout=BOUND_S)
+    return (err or b"").decode(errors="replace")
 
 
 def shell_line(text: str, places: dict[str, str]) -> str:

@@ -12,7 +12,7 @@ import redis
 
 from lockspec import Clock, LeaseStore
 from lockspec.stores.file.filesystem import FileSystem
-from lockspec.stores.redis import RedisLeaseStore
+from lockspec.stores.redis import RedisLeaseStore, scripts
 from lockspec.stores.redis.keys import fence_key, is_fence_key, lease_key, set_aside_of, set_aside_pattern
 from steps.support.stores import StoreFixture
 
@@ -23,22 +23,23 @@ class RedisFixture:
     kind = "redis"
     shared_across_processes = True
 
-    def __init__(self, server_url: str, namespace: str, *, owner: bool = True, server_clock: bool = False) -> None:
+    def __init__(
+        self, server_url: str, namespace: str, *, owner: bool = True, options: dict[str, Any] | None = None
+    ) -> None:
         self.server_url = server_url
         self.namespace = namespace
         self.client = redis.Redis.from_url(server_url)
         #: Whether closing empties the namespace (a view that another fixture made leaves that to it).
         self.owner = owner
-        #: Whether the instances opened on it judge expiry on the server's clock.
-        self.server_clock = server_clock
+        #: The Redis store's options (``server_clock``, ``replicas``, ...) for the instances opened on it.
+        self.options = options or {}
 
     def url(self) -> str:
-        return f"{self.server_url}?namespace={self.namespace}" + ("&server_clock=yes" if self.server_clock else "")
+        parameters = {"namespace": self.namespace, **self.options}
+        return f"{self.server_url}?" + "&".join(f"{name}={_in_url(value)}" for name, value in parameters.items())
 
     def open(self, clock: Clock, *, files: FileSystem | None = None, shared_group: bool = False) -> LeaseStore:
-        return RedisLeaseStore.from_url(
-            self.server_url, namespace=self.namespace, clock=clock, server_clock=self.server_clock
-        )
+        return RedisLeaseStore.from_url(self.server_url, namespace=self.namespace, clock=clock, **self.options)
 
     def plant(self, resource: str, data: bytes) -> None:
         self.client.set(lease_key(self.namespace, resource), data)
@@ -79,9 +80,15 @@ class RedisFixture:
         for key in self._fence_keys():
             self.client.set(key, b"#garbage!#")
 
-    def on_server_clock(self) -> RedisFixture:
-        """The same namespace, for instances that judge expiry on the server's clock."""
-        return RedisFixture(self.server_url, self.namespace, owner=False, server_clock=True)
+    def load_scripts(self) -> None:
+        """Load every script of the store on the server, as its first use would."""
+        for script in (scripts.CLAIM_IF_ABSENT, scripts.CLAIM, scripts.REPLACE, scripts.REMOVE, scripts.RELEASE):
+            self.client.script_load(script)
+        self.client.script_load(scripts.OBSERVE)
+
+    def configured(self, **options: Any) -> RedisFixture:
+        """The same namespace, for instances whose store takes ``options`` (``server_clock=True``, ...)."""
+        return RedisFixture(self.server_url, self.namespace, owner=False, options={**self.options, **options})
 
     def server_time_ms(self) -> int:
         """The server's clock (``TIME``), in epoch milliseconds."""
@@ -90,7 +97,7 @@ class RedisFixture:
 
     def through(self, url: str) -> RedisFixture:
         """The same namespace, reached at ``url`` (a relay in front of the server)."""
-        return RedisFixture(url, self.namespace, owner=False)
+        return RedisFixture(url, self.namespace, owner=False, options=self.options)
 
     def sibling(self, name: str) -> StoreFixture:
         return RedisFixture(self.server_url, f"{self.namespace}-{name}")
@@ -118,3 +125,10 @@ class RedisFixture:
             return b"<" + bytes(kind) + b">"
         value: Any = self.client.get(key)
         return bytes(value)
+
+
+def _in_url(value: object) -> str:
+    """An option's value as ``lockspec.connect`` reads it from a URL."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

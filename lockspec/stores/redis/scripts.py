@@ -132,9 +132,12 @@ return issue(KEYS[1], KEYS[2], ARGV[8])
 )
 
 #: KEYS: lease. ARGV: 1: the lease's bytes as seen, 2: its new bytes, 3: its new expiry (PX).
-#: Overwrite a lease (a renewal) only if it still holds exactly the bytes seen; reply 1 if done, else 0.
+#: Overwrite a lease (a renewal) only if it still holds exactly the bytes seen, or already the new bytes: the
+#: retry of a renewal whose reply was lost (no one else writes them: they carry the lock id and the new expiry).
+#: Reply 1 if done, else 0.
 REPLACE = r"""
-if redis.pcall('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local current = redis.pcall('GET', KEYS[1])
+if current ~= ARGV[1] and current ~= ARGV[2] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 """

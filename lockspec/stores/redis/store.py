@@ -22,7 +22,8 @@ What it assumes: one server (or a cluster's primaries) that keeps what it
 acknowledged. A server that restarts without persistence loses every lease,
 and a replica promoted after missing a write may hand a held resource to a
 second instance; tokens still increase if the clocks moved on meanwhile.
-Without persistence or ``WAIT``, a lease here is a good hint, not a proof.
+Without persistence or ``replicas`` (``WAIT``), a lease here is a good hint,
+not a proof.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ from lockspec.stores.redis.keys import (
     set_aside_pattern,
 )
 from lockspec.urls import redacted
-from lockspec.validation import checked_duration_ms
+from lockspec.validation import checked_count, checked_duration_ms
 
 logger = logging.getLogger("lockspec")
 
@@ -76,6 +77,16 @@ _QUERY_PARAMETERS = frozenset(URL_QUERY_ARGUMENT_PARSERS) | {"db", "username", "
 
 #: How long a release is remembered, for a release retried after its reply was lost to recognise it.
 _REMEMBER_RELEASE_MS = 60_000
+
+#: How long a grant or a renewal waits for ``replicas`` replicas to acknowledge it.
+DEFAULT_REPLICAS_TIMEOUT_MS = 500
+#: More replicas than this is a typo: WAIT counts the replicas of one primary.
+MAX_REPLICAS = 100
+
+
+class TooFewReplicas(Exception):
+    """Fewer replicas than asked acknowledged a write in time: the cause of the ``LockStorageError`` raised."""
+
 
 _Result = TypeVar("_Result")
 #: What the scripts take as arguments.
@@ -97,11 +108,21 @@ class RedisLeaseStore:
     It needs Redis 5 or later (or Valkey), and every instance of a namespace
     should use it alike.
 
-    A claim or a release whose connection broke is retried once, at once:
-    the reply may be what was lost. A retried claim recognises the lease it
-    stored by its lock id; a retried release recognises its own release by
-    the lock id the release script remembers for a minute. So does a read. A
-    timeout is never retried: the server may be stalled, and a retry would
+    ``replicas`` (default 0) grants a lease, or renews it, only once that
+    many replicas acknowledged the write (``WAIT``, one more round trip),
+    within ``replicas_timeout_ms``: a failover to one of them then keeps the
+    lease. Otherwise a claim is undone (the lease released) and a renewal
+    reported, both as a ``LockStorageError`` whose cause is
+    ``TooFewReplicas``; the keep-alive retries a renewal until the lease
+    expires. The client's socket timeout must exceed ``replicas_timeout_ms``.
+
+    A claim, a renewal or a release whose connection broke is retried once,
+    at once: the reply may be what was lost. A retried claim recognises the
+    lease it stored by its lock id, a retried renewal the bytes it wrote, a
+    retried release its own release by the lock id the release script
+    remembers for a minute. A read is retried too. A removal (cleanup) is
+    not: its retry could not tell its own removal from another's, and the
+    next cleanup finds what is left. A timeout is never retried: the server may be stalled, and a retry would
     double the wait. The claims' ``wait_ms`` decides only whether that retry
     is made: a round trip cannot be cut short, so a claim may run past the
     caller's deadline by up to the client's timeout.
@@ -116,6 +137,8 @@ class RedisLeaseStore:
         where: str | None = None,
         safety_net_ms: float = DEFAULT_SAFETY_NET_MS,
         server_clock: bool = False,
+        replicas: int = 0,
+        replicas_timeout_ms: float = DEFAULT_REPLICAS_TIMEOUT_MS,
     ) -> None:
         if client.get_encoder().decode_responses:
             raise InvalidArgumentError("client", "must return bytes: leases are compared byte for byte", client)
@@ -126,6 +149,8 @@ class RedisLeaseStore:
         self.namespace = checked_namespace(namespace)
         self.where = where or _address_of(client)
         self.safety_net_ms = checked_duration_ms("safety_net_ms", safety_net_ms)
+        self.replicas = checked_count("replicas", replicas, maximum=MAX_REPLICAS)
+        self.replicas_timeout_ms = checked_duration_ms("replicas_timeout_ms", replicas_timeout_ms)
         self._client = client
         local = clock or SystemClock()
         self.expiry_clock = ServerClock(local, self._server_time) if server_clock else None
@@ -151,11 +176,14 @@ class RedisLeaseStore:
         timeout_ms: float = DEFAULT_TIMEOUT_MS,
         safety_net_ms: float = DEFAULT_SAFETY_NET_MS,
         server_clock: bool = False,
+        replicas: int = 0,
+        replicas_timeout_ms: float = DEFAULT_REPLICAS_TIMEOUT_MS,
     ) -> RedisLeaseStore:
         """A store on the server ``url`` names (``redis://``, ``rediss://`` or ``unix://``, as redis-py reads it).
 
-        ``timeout_ms`` bounds connecting and every command. redis-py's own
-        retries are off: a server that does not answer is reported, not
+        ``timeout_ms`` bounds connecting and every command, and must exceed
+        ``replicas_timeout_ms`` when ``replicas`` are waited for. redis-py's
+        own retries are off: a server that does not answer is reported, not
         waited for again and again.
         """
         if not isinstance(url, str) or not url:
@@ -166,7 +194,13 @@ class RedisLeaseStore:
             # redis-py would pass them on to its connections, which fail on first use with a TypeError.
             known = ", ".join(sorted(_QUERY_PARAMETERS))
             raise InvalidArgumentError("url", f"unknown parameter {', '.join(unknown)} (known: {known})", where)
-        timeout_s = checked_duration_ms("timeout_ms", timeout_ms) / 1000
+        timeout = checked_duration_ms("timeout_ms", timeout_ms)
+        if replicas and checked_duration_ms("replicas_timeout_ms", replicas_timeout_ms) >= timeout:
+            # WAIT would outlast the socket's timeout: every grant would fail with a timeout.
+            raise InvalidArgumentError(
+                "replicas_timeout_ms", f"must be shorter than timeout_ms ({timeout} ms)", replicas_timeout_ms
+            )
+        timeout_s = timeout / 1000
         try:
             client = redis.Redis.from_url(
                 url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, retry=Retry(NoBackoff(), 0)
@@ -182,6 +216,8 @@ class RedisLeaseStore:
             where=where,
             safety_net_ms=safety_net_ms,
             server_clock=server_clock,
+            replicas=replicas,
+            replicas_timeout_ms=replicas_timeout_ms,
         )
 
     def observe(self, resource: str) -> Observation:
@@ -206,10 +242,10 @@ class RedisLeaseStore:
         reply = self._claiming(wait_ms, lambda: self._learned(self._claim_if_absent(keys=keys, args=args)))
         absent = Observation(key, draft.resource, None, None, None)
         if reply[0] == b"granted":
-            return self._granted(draft, keys[1], reply), absent
+            return self._replicated(self._granted(draft, keys[1], reply)), absent
         seen = self._judge(key, draft.resource, [reply[1]] if reply[0] == b"present" else [None, reply[1]])
         if seen.lease is not None and seen.lease.lock_id == draft.lock_id:
-            return seen.lease, absent  # stored by the attempt whose reply was lost
+            return self._replicated(seen.lease), absent  # stored by the attempt whose reply was lost
         return None, seen
 
     def claim(self, seen: Observation, draft: Lock, *, wait_ms: float | None = None) -> Lock | None:
@@ -226,17 +262,24 @@ class RedisLeaseStore:
                 logger.warning(
                     "set unreadable lease %s on %s aside as %s: %s", seen.key, self.where, keys[2], seen.problem
                 )
-            return self._granted(draft, keys[1], reply)
+            return self._replicated(self._granted(draft, keys[1], reply))
         if len(reply) == 1:  # absent, or not a string: not the lease a lost reply would have granted
             return None
         now = self._judge(seen.key, draft.resource, [reply[1]])
-        return now.lease if now.lease is not None and now.lease.lock_id == draft.lock_id else None
+        return self._replicated(now.lease) if now.lease is not None and now.lease.lock_id == draft.lock_id else None
 
     def replace(self, seen: Observation, lease: Lock) -> bool:
         if seen.lease is None or not isinstance(seen.version, bytes):
             return False
         args: list[_Argument] = [seen.version, encode_lease(lease), self._expiry_px(lease)]
-        return bool(self._call("renew lease on", lambda: self._learned(self._replace(keys=[seen.key], args=args))))
+
+        def renew() -> Any:
+            return self._learned(self._replace(keys=[seen.key], args=args))
+
+        if not self._call("renew lease on", renew, again_if_broken=True):  # a retry recognises its own renewal
+            return False
+        self._replicated(lease, undo=False)
+        return True
 
     def remove(self, seen: Observation) -> bool:
         if seen.is_absent:
@@ -297,6 +340,19 @@ class RedisLeaseStore:
             return self._call(action, command)
         except (RedisError, OSError) as error:
             raise LockStorageError(action, self.where, error) from error
+
+    def _replicated(self, lease: Lock, *, undo: bool = True) -> Lock:
+        """``lease``, just written, once ``replicas`` replicas acknowledged it; else undo a claim and raise."""
+        if not self.replicas:
+            return lease
+        action = "replicate lease on"
+        acknowledged = self._call(action, lambda: self._client.wait(self.replicas, self.replicas_timeout_ms))
+        if acknowledged >= self.replicas:
+            return lease
+        if undo:  # a claim its caller is told failed must not keep the resource from everyone
+            self.release(lease)
+        shortfall = f"{acknowledged} of {self.replicas} replicas acknowledged it within {self.replicas_timeout_ms} ms"
+        raise LockStorageError(action, self.where, TooFewReplicas(shortfall))
 
     def _learned(self, reply: Any) -> Any:
         """A script's reply; with ``server_clock``, the server's time it carries goes to ``expiry_clock`` first."""
