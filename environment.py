@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -86,7 +87,14 @@ def before_all(context: Context) -> None:
     cannot (in behave 1.3.3 it is lost once a captured ``before_scenario``
     hook ran, and neither the ``progress`` formatter nor the JUnit XML show
     captured log records).
+
+    Also lets Ctrl-C reach the commands the scenarios start as it reaches a
+    terminal's: a shell that runs behave in the background ignores SIGINT,
+    and a command inherits an ignored signal, so the scenarios about Ctrl-C
+    would test a command that cannot be interrupted.
     """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a handler, unlike SIG_IGN, ends at exec
     if context.config.userdata.get("store") == "redis":
         # Imported only in the Redis world: the other worlds need no Redis client.
         from steps.support.redis_server import RedisServer  # noqa: PLC0415
