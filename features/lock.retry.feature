@@ -7,6 +7,9 @@ Feature: A contender retries with exponential backoff
   .   * Up to N retries means up to N + 1 attempts; the last refusal is final.
   .   * Between attempts the contender waits 10 ms, then 20, 40, ... ms
   .     (base 10 ms, factor 2), never more than the cap (1 s by default).
+  .   * With jitter, each wait is shortened by a random fraction of at most
+  .     the jitter, so that contenders that collided once do not collide again
+  .     in lock-step; the same seed gives the same waits.
   .   * It retries whenever the resource is held, not only after a cleanup.
   .   * Waiting goes through the instance's clock: nothing sleeps for real,
   .     so the waits below are measured exactly on the frozen clock.
@@ -36,6 +39,40 @@ Feature: A contender retries with exponential backoff
       | 1       | 1 s    | 2        | 10 ms                                   |
       | 5       | 50 ms  | 6        | 10 ms, 20 ms, 40 ms, 50 ms and 50 ms    |
       | 8       | 1 s    | 9        | 10 ms, 20 ms, 40 ms, 80 ms, 160 ms, 320 ms, 640 ms and 1 s |
+
+  Scenario Outline: Jitter shortens each wait by at most its fraction, alike for the same seed: jitter <jitter>
+    Given instance A holds "resource-1" with a TTL of 30 s
+    And instance B backs off from 100 ms, doubling up to 1 s, shortening each wait by up to <jitter> of it at random, with the seed 7
+    And instance C backs off as instance B does
+    When instance B tries to acquire "resource-1" with up to 4 retries
+    And instance C tries to acquire "resource-1" with up to 4 retries
+    Then instance B's waits were each shortened, by at most <jitter> of it, from 100 ms, 200 ms, 400 ms and 800 ms
+    And instance C waited exactly as long as instance B did
+
+    Examples:
+      | jitter |
+      | 0.5    |
+      | 1      |
+
+  @frozen_clock
+  Scenario: The default backoff doubles from 10 ms up to a cap of 1 s
+    Given instance A holds "resource-1" with a TTL of 30 s
+    When instance B tries to acquire "resource-1" with up to 9 retries
+    Then instance B waited 10 ms, 20 ms, 40 ms, 80 ms, 160 ms, 320 ms, 640 ms, 1 s and 1 s between them
+
+  @frozen_clock
+  Scenario: A factor of 1 waits the same each time
+    Given instance A holds "resource-1" with a TTL of 30 s
+    And instance B backs off 25 ms each time
+    When instance B tries to acquire "resource-1" with up to 3 retries
+    Then instance B waited 25 ms, 25 ms and 25 ms between them
+
+  @frozen_clock
+  Scenario: Jittered waits spread over the whole range: over 200 waits, half the wait on average
+    Given instance A holds "resource-1" with a TTL of 30 s
+    And instance B backs off from 100 ms, doubling up to 100 ms, shortening each wait by up to 1 of it at random, with the seed 7
+    When instance B tries to acquire "resource-1" with up to 200 retries
+    Then instance B's waits averaged between 45 ms and 55 ms
 
   @frozen_clock
   Scenario: A contender gets the lock once the holder releases during its backoff

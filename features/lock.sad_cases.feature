@@ -20,22 +20,22 @@ Feature: Bad input gets a clear error and loses nothing
     And nothing was stored
 
     Examples:
-      | resource      | ttl_ms       | max_retries | argument    | comment                    |
-      | ""            | 30000        | 0           | resource    | empty name                 |
-      | "bad\x00name" | 30000        | 0           | resource    | NUL byte                   |
-      | "x" * 1025    | 30000        | 0           | resource    | longer than 1024           |
-      | 42            | 30000        | 0           | resource    | not a string               |
-      | "\ud800"      | 30000        | 0           | resource    | not encodable as UTF-8     |
-      | "resource-1"  | 0            | 0           | ttl_ms      | zero                       |
-      | "resource-1"  | -100         | 0           | ttl_ms      | negative                   |
-      | "resource-1"  | nan          | 0           | ttl_ms      | NaN                        |
-      | "resource-1"  | inf          | 0           | ttl_ms      | infinite                   |
-      | "resource-1"  | 1e15         | 0           | ttl_ms      | absurd: over a year        |
-      | "resource-1"  | "30s"        | 0           | ttl_ms      | a string, not a number     |
-      | "resource-1"  | True         | 0           | ttl_ms      | a boolean, not a number    |
-      | "resource-1"  | 30000        | -1          | max_retries | negative                   |
-      | "resource-1"  | 30000        | 1.5         | max_retries | not a whole number         |
-      | "resource-1"  | 30000        | 10001       | max_retries | a spin, not a backoff      |
+      | resource      | ttl_ms | max_retries | argument    | comment                 |
+      | ""            | 30000  | 0           | resource    | empty name              |
+      | "bad\x00name" | 30000  | 0           | resource    | NUL byte                |
+      | "x" * 1025    | 30000  | 0           | resource    | longer than 1024        |
+      | 42            | 30000  | 0           | resource    | not a string            |
+      | "\ud800"      | 30000  | 0           | resource    | not encodable as UTF-8  |
+      | "resource-1"  | 0      | 0           | ttl_ms      | zero                    |
+      | "resource-1"  | -100   | 0           | ttl_ms      | negative                |
+      | "resource-1"  | nan    | 0           | ttl_ms      | NaN                     |
+      | "resource-1"  | inf    | 0           | ttl_ms      | infinite                |
+      | "resource-1"  | 1e15   | 0           | ttl_ms      | absurd: over a year     |
+      | "resource-1"  | "30s"  | 0           | ttl_ms      | a string, not a number  |
+      | "resource-1"  | True   | 0           | ttl_ms      | a boolean, not a number |
+      | "resource-1"  | 30000  | -1          | max_retries | negative                |
+      | "resource-1"  | 30000  | 1.5         | max_retries | not a whole number      |
+      | "resource-1"  | 30000  | 10001       | max_retries | a spin, not a backoff   |
 
   Scenario Outline: Releasing or renewing something that is not a lock is rejected: <action>
     When instance A tries to <action> something that is not a lock
@@ -55,19 +55,32 @@ Feature: Bad input gets a clear error and loses nothing
       | 0    | 2      | 1000 | 0      | base_ms  |
       | nan  | 2      | 1000 | 0      | base_ms  |
       | 10   | 0.5    | 1000 | 0      | factor   |
+      | 10   | 0.99   | 1000 | 0      | factor   |
       | 10   | 2      | -1   | 0      | cap_ms   |
       | 10   | 2      | 1000 | 1.5    | jitter   |
+      | 10   | 2      | 1000 | -0.5   | jitter   |
+
+  Scenario Outline: What lockspec hands out cannot be changed behind its back: <what>
+    Given instance A holds "resource-1"
+    When someone changes <what>
+    Then the change is refused
+
+    Examples:
+      | what                                                    |
+      | the owner of instance A's lease on "resource-1"         |
+      | the fencing token of instance A's lease on "resource-1" |
+      | the base of a backoff                                   |
 
   Scenario Outline: An unusable clock skew margin is rejected with a message naming it: <comment>
     When an instance is started allowing for <margin> ms of clock skew
     Then starting it fails with an invalid argument error naming "max_clock_skew_ms"
 
     Examples:
-      | margin  | comment                     |
-      | -1      | negative                    |
-      | nan     | NaN                         |
+      | margin  | comment                      |
+      | -1      | negative                     |
+      | nan     | NaN                          |
       | 3600001 | over an hour: a unit mistake |
-      | "2s"    | a string, not a number      |
+      | "2s"    | a string, not a number       |
 
   Scenario Outline: A keep-alive renewing every <interval> ms is rejected: <comment>
     Given instance A holds "resource-1" with a TTL of 30 s
@@ -75,12 +88,12 @@ Feature: Bad input gets a clear error and loses nothing
     Then instance A fails with an invalid argument error naming "interval_ms"
 
     Examples:
-      | interval | comment                               |
-      | 0        | zero: a loop that never waits         |
-      | -5       | negative                              |
-      | nan      | not a number                          |
+      | interval | comment                                 |
+      | 0        | zero: a loop that never waits           |
+      | -5       | negative                                |
+      | nan      | not a number                            |
       | 30000    | the TTL itself: it would always be late |
-      | "10s"    | a string, not a number                |
+      | "10s"    | a string, not a number                  |
 
   Scenario: An empty instance id is rejected rather than replaced
     When an instance is started with the instance id ''
@@ -104,9 +117,9 @@ Feature: Bad input gets a clear error and loses nothing
     And the lock directory does not exist
 
     Examples:
-      | action                            |
-      | tries to acquire "resource-1"     |
-      | cleans up expired locks           |
+      | action                        |
+      | tries to acquire "resource-1" |
+      | cleans up expired locks       |
 
   @file
   Scenario: Lockspec's own bookkeeping folder being unusable is reported as a storage error

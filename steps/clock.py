@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from behave import given, then, when
 from behave.runner import Context
-from hamcrest import assert_that, empty, equal_to, is_
+from hamcrest import (
+    all_of,
+    assert_that,
+    empty,
+    equal_to,
+    greater_than,
+    greater_than_or_equal_to,
+    has_length,
+    is_,
+    is_not,
+    less_than,
+)
 
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 
@@ -27,6 +38,29 @@ def made_attempts(context: Context, name: str, attempts: int) -> None:
 def waited(context: Context, name: str, waits: list[float]) -> None:
     made = context.world.waits.get(name, [])
     assert_that(made, equal_to(waits), f"the waits {name} made on the clock, in milliseconds")
+
+
+@then("instance {name}'s waits were each shortened, by at most {jitter:g} of it, from {waits:Durations}")
+def waited_jittered(context: Context, name: str, jitter: float, waits: list[float]) -> None:
+    made = context.world.waits.get(name, [])
+    assert_that(made, has_length(len(waits)), f"how many waits {name} made on the clock")
+    for number, (wait, full) in enumerate(zip(made, waits, strict=True), 1):
+        shortest = full * (1 - jitter)
+        assert_that(wait, all_of(greater_than_or_equal_to(shortest), less_than(full)), f"{name}'s wait {number} in ms")
+
+
+@then("instance {name}'s waits averaged between {low:Duration} and {high:Duration}")
+def waits_averaged(context: Context, name: str, low: float, high: float) -> None:
+    made = context.world.waits.get(name, [])
+    assert_that(len(made), greater_than(0), f"how many waits {name} made")
+    average = sum(made) / len(made)
+    assert_that(average, all_of(greater_than_or_equal_to(low), less_than(high)), f"{name}'s average wait in ms")
+
+
+@then("instance {name} waited exactly as long as instance {other} did")
+def waited_alike(context: Context, name: str, other: str) -> None:
+    made = context.world.waits.get(name, [])
+    assert_that(made, all_of(equal_to(context.world.waits.get(other)), is_not(empty())), f"the waits {name} made")
 
 
 @then("exactly {elapsed:Duration} passed on the clock while instance {name} tried")

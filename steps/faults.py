@@ -75,6 +75,34 @@ def misuse(context: Context, name: str, action: str) -> None:
         context.world.act(name, lambda instance: instance.renew_lock(not_a_lock))
 
 
+@when('someone changes the {field} of instance {name}\'s lease on "{resource}"')
+def change_lease(context: Context, field: str, name: str, resource: str) -> None:
+    _change(context, context.world.lease_of(name, resource), field.replace(" ", "_"), "someone else")
+
+
+@when("someone changes the base of a backoff")
+def change_backoff(context: Context) -> None:
+    _change(context, Backoff(), "base_ms", 1.0)
+
+
+@then("the change is refused")
+def change_refused(context: Context) -> None:
+    value, field, before, error = context.change
+    assert_that(error, instance_of(AttributeError), f"what setting {field} raised")
+    assert_that(getattr(value, field), equal_to(before), f"{field} after the attempt")
+
+
+def _change(context: Context, value: object, field: str, new: object) -> None:
+    """Try to set ``field`` of ``value``; keep what it held and what the attempt raised, if anything."""
+    before = getattr(value, field)
+    error: AttributeError | None = None
+    try:
+        setattr(value, field, new)
+    except AttributeError as refused:
+        error = refused
+    context.change = (value, field, before, error)
+
+
 @then('starting it fails with a storage error naming "{fragment}"')
 def start_failed(context: Context, fragment: str) -> None:
     assert_that(context.start_outcome, an_error(LockStorageError, fragment))

@@ -62,6 +62,24 @@ def set_backoff(context: Context, name: str, base: float, cap: float) -> None:
     context.world.start(name, backoff=Backoff(base_ms=base, factor=2, cap_ms=cap))
 
 
+@given(
+    "instance {name} backs off from {base:Duration}, doubling up to {cap:Duration},"
+    " shortening each wait by up to {jitter:g} of it at random, with the seed {seed:d}"
+)
+def set_jittered_backoff(context: Context, *, name: str, base: float, cap: float, jitter: float, seed: int) -> None:
+    context.world.start(name, backoff=Backoff(base_ms=base, factor=2, cap_ms=cap, jitter=jitter, seed=seed))
+
+
+@given("instance {name} backs off {base:Duration} each time")
+def constant_backoff(context: Context, name: str, base: float) -> None:
+    context.world.start(name, backoff=Backoff(base_ms=base, factor=1))
+
+
+@given("instance {name} backs off as instance {other} does")
+def same_backoff(context: Context, name: str, other: str) -> None:
+    context.world.start(name, backoff=context.world.backoffs[other])
+
+
 @given('instance {name} holds "{resource}" with a TTL of {ttl:Duration}')
 @given('instance {name} has acquired "{resource}" with a TTL of {ttl:Duration}')
 def holds_with_ttl(context: Context, name: str, resource: str, ttl: float) -> None:

@@ -86,6 +86,7 @@ class World:
         self.real_sleeps: list[object] = []
         self.last_actor = ""
         self.waits: dict[str, list[float]] = {}
+        self.backoffs: dict[str, Backoff | None] = {}
         self.elapsed_ms: dict[str, int] = {}
         self.observations: dict[str, int] = {}
         self._latest: dict[str, Lock] = {}
@@ -110,6 +111,7 @@ class World:
         are the coordinator's settings of the same names.
         """
         self.stop(name)
+        self.backoffs[name] = backoff
         instance_id = None if anonymous else name
         waits = self.waits.setdefault(name, [])
         fixture = store or self.store

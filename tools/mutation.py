@@ -1,0 +1,292 @@
+"""Mutation testing of lockspec: would the specification notice if the code were wrong.
+
+    pip install -r requirements-mutation.txt
+    python tools/mutation.py [--module lockspec/backoff.py ...] [--sample N --seed S] [--workers K]
+
+cosmic-ray (8.7, its default operators) makes the mutants: each is one
+small change of one module (a ``<`` for a ``<=``, a dropped ``not``, a
+constant off by one, ...). Each mutant is applied to a copy of the working
+tree of its own worker, and the specification runs against it in the worlds
+that can notice a change of that module (``WORLDS_OF``), fastest first,
+stopping at the first failing scenario: a mutant is *killed* when a world
+fails (or runs past its timeout: three times its time unmutated, plus 10
+s), and *survives* when every world passes. Mutants listed in
+``tools/equivalent_mutants.toml`` change nothing observable and are counted
+apart, each with its reason.
+
+Writes to ``reports/mutation/``: ``summary.md`` (the table per module),
+``summary.json`` (for CI) and, per module, the survivors with their diffs.
+Exits 1 if a module's score (killed / not equivalent) is under
+``--fail-under`` (default 0: report only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import dataclasses
+import json
+import os
+import queue
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+from cosmic_ray.ast import ast_nodes, get_ast_from_path
+from cosmic_ray.mutating import mutate_code
+from cosmic_ray.plugins import get_operator, operator_names
+
+ROOT = Path(__file__).resolve().parents[1]
+EQUIVALENTS = ROOT / "tools" / "equivalent_mutants.toml"
+REPORTS = ROOT / "reports" / "mutation"
+
+#: Tags no mutation run needs: the long torture and stress runs repeat what the others check.
+_QUICK = "not @slow and not @stress"
+
+#: The runs of the specification, by name; each is one behave command.
+WORLDS: dict[str, list[str]] = {
+    "memory": ["-D", "store=memory", f"--tags={_QUICK}"],
+    "file": [f"--tags={_QUICK}"],
+    "processes": ["-D", "instances=processes", f"--tags={_QUICK}"],
+    "redis": ["-D", "store=redis", f"--tags={_QUICK}"],
+    "cli": ["features/cli.status.feature", "features/cli.cleanup.feature", "features/cli.run.feature"],
+}
+
+#: The worlds that may notice a change of a module, fastest first; modules not named use the core's.
+WORLDS_OF: dict[str, tuple[str, ...]] = {
+    "core": ("memory", "file"),
+    "lockspec/cli/": ("cli", "file"),
+    "lockspec/liveness.py": ("file", "processes"),
+    "lockspec/stores/file/": ("file", "processes"),
+    "lockspec/stores/memory.py": ("memory",),
+    "lockspec/stores/redis/": ("redis",),
+    "lockspec/connect.py": ("memory", "file", "redis"),
+    "lockspec/urls.py": ("redis", "cli"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Mutant:
+    """One mutation: ``operator``'s ``occurrence``-th change of ``module``, on line ``line`` (1-based)."""
+
+    module: str
+    operator: str
+    occurrence: int
+    line: int
+    original: str
+    mutated: str
+
+    def key(self) -> tuple[str, str, str, str]:
+        """What identifies it in the list of equivalent mutants: lines, not numbers, which move with edits."""
+        return self.module, self.operator, self.original.strip(), self.mutated.strip()
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What became of ``mutant``: its verdict, the world that killed it, the seconds it took."""
+
+    mutant: Mutant
+    verdict: str  # killed, survived, timed out, equivalent
+    world: str  # the world that killed it, or ""
+    seconds: float
+
+
+def worlds_of(module: str) -> tuple[str, ...]:
+    """The worlds that may kill a mutant of ``module``, fastest first."""
+    for prefix, worlds in WORLDS_OF.items():
+        if module == prefix or (prefix.endswith("/") and module.startswith(prefix)):
+            return worlds
+    return WORLDS_OF["core"]
+
+
+def modules_of(given: list[str]) -> list[str]:
+    """The modules to mutate: those given (files or folders), else every module of lockspec."""
+    paths = [ROOT / name for name in given] if given else [ROOT / "lockspec"]
+    found: list[str] = []
+    for path in paths:
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        found += [str(file.relative_to(ROOT)) for file in files if file.name != "__main__.py"]
+    return found
+
+
+def mutants_of(module: str) -> Iterator[Mutant]:
+    """Every mutant cosmic-ray's default operators make of ``module``."""
+    source = (ROOT / module).read_text()
+    lines = source.splitlines()
+    tree = get_ast_from_path(ROOT / module)
+    for name in operator_names():
+        operator_class = get_operator(name)
+        if operator_class.arguments():
+            continue  # operators that need settings are not among the defaults
+        operator = operator_class()
+        count = sum(len(list(operator.mutation_positions(node))) for node in ast_nodes(tree))
+        for occurrence in range(count):
+            mutated = mutate_code(source, operator, occurrence)
+            if mutated is None:
+                continue
+            changed = mutated.splitlines()
+            at = next((i for i, (a, b) in enumerate(zip(lines, changed, strict=False)) if a != b), len(lines) - 1)
+            after = changed[at] if at < len(changed) else ""
+            yield Mutant(module, name, occurrence, at + 1, lines[at], after)
+
+
+def equivalents() -> dict[tuple[str, str, str, str], str]:
+    """The mutants that change nothing observable, with the reason each is listed."""
+    listed = tomllib.loads(EQUIVALENTS.read_text()).get("equivalent", [])
+    return {(e["module"], e["operator"], e["line"], e["mutated"]): e["why"] for e in listed}
+
+
+class Worker:
+    """A copy of the working tree in which one mutant at a time is applied and tested."""
+
+    def __init__(self, folder: Path, timeouts: dict[str, float]) -> None:
+        self.folder = folder
+        self.timeouts = timeouts
+        tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True)
+        for name in tracked.stdout.splitlines():
+            target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if (ROOT / name).is_file():
+                shutil.copy2(ROOT / name, target)
+
+    def run(self, world: str, timeout: float) -> tuple[bool, float]:
+        """Whether ``world`` passes in this copy (``False`` on a timeout too), and how long it took."""
+        env = {**os.environ, "PYTHONPATH": str(self.folder), "PYTHONDONTWRITEBYTECODE": "1"}
+        command = [sys.executable, "-m", "behave", "--stop", "--no-junit", "--format=null", *WORLDS[world]]
+        started = time.monotonic()
+        try:
+            done = subprocess.run(
+                command,
+                cwd=self.folder,
+                env=env,
+                capture_output=True,
+                timeout=timeout,
+                start_new_session=True,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return False, time.monotonic() - started
+        return done.returncode == 0, time.monotonic() - started
+
+    def test(self, mutant: Mutant) -> Outcome:
+        path = self.folder / mutant.module
+        original = path.read_text()
+        mutated = mutate_code(original, get_operator(mutant.operator)(), mutant.occurrence)
+        assert mutated is not None, f"{mutant} no longer applies"
+        started = time.monotonic()
+        path.write_text(mutated)
+        try:
+            for world in worlds_of(mutant.module):
+                passed, took = self.run(world, self.timeouts[world])
+                if not passed:
+                    verdict = "timed out" if took >= self.timeouts[world] else "killed"
+                    return Outcome(mutant, verdict, world, time.monotonic() - started)
+            return Outcome(mutant, "survived", "", time.monotonic() - started)
+        finally:
+            path.write_text(original)
+
+
+def baseline(worker: Worker, worlds: set[str]) -> dict[str, float]:
+    """Each world's timeout, from its time unmutated; every world must pass unmutated."""
+    timeouts: dict[str, float] = {}
+    for world in sorted(worlds):
+        passed, took = worker.run(world, 1800)
+        if not passed:
+            raise SystemExit(f"the {world} world fails without any mutant: fix that first")
+        timeouts[world] = 3 * took + 10
+        print(f"baseline: {world} world {took:.1f} s", flush=True)
+    return timeouts
+
+
+def main() -> int:
+    """Test the mutants asked for and write the reports; 1 if a module scores under ``--fail-under``."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--module", action="append", default=[], help="a module or folder (repeatable)")
+    parser.add_argument("--sample", type=int, help="test only this many mutants, drawn at random")
+    parser.add_argument("--seed", default="0", help="the seed of the draw (any text)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--fail-under", type=float, default=0, help="exit 1 if a module scores under this (percent)")
+    args = parser.parse_args()
+
+    modules = modules_of(args.module)
+    mutants = [mutant for module in modules for mutant in mutants_of(module)]
+    if args.sample is not None:
+        mutants = sorted(random.Random(args.seed).sample(mutants, min(args.sample, len(mutants))), key=Mutant.key)
+    known = equivalents()
+    to_test = [mutant for mutant in mutants if mutant.key() not in known]
+    print(f"{len(mutants)} mutants of {len(modules)} modules, {len(mutants) - len(to_test)} listed as equivalent")
+
+    with tempfile.TemporaryDirectory(prefix="lockspec-mutation-") as scratch:
+        first = Worker(Path(scratch) / "worker-0", {})
+        timeouts = baseline(first, {world for mutant in to_test for world in worlds_of(mutant.module)})
+        workers: queue.Queue[Worker] = queue.Queue()
+        first.timeouts = timeouts
+        workers.put(first)
+        for number in range(1, max(1, args.workers)):
+            workers.put(Worker(Path(scratch) / f"worker-{number}", timeouts))
+
+        def test(mutant: Mutant) -> Outcome:
+            worker = workers.get()
+            try:
+                return worker.test(mutant)
+            finally:
+                workers.put(worker)
+
+        outcomes = [Outcome(mutant, "equivalent", "", 0) for mutant in mutants if mutant.key() in known]
+        started = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(max(1, args.workers)) as pool:
+            for done, outcome in enumerate(pool.map(test, to_test), 1):
+                outcomes.append(outcome)
+                shown = f"{outcome.mutant.module}:{outcome.mutant.line} {outcome.mutant.operator}"
+                print(f"[{done}/{len(to_test)}] {outcome.verdict:9} {shown}", flush=True)
+    scores = write_reports(outcomes, time.monotonic() - started, args)
+    low = {module: score for module, score in scores.items() if score < args.fail_under}
+    for module, score in sorted(low.items()):
+        print(f"{module}: {score:.1f}% killed, under {args.fail_under:g}%", file=sys.stderr)
+    return 1 if low else 0
+
+
+def write_reports(outcomes: list[Outcome], seconds: float, args: argparse.Namespace) -> dict[str, float]:
+    """Write the summary and the survivors per module; return each module's score in percent."""
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    by_module: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        by_module.setdefault(outcome.mutant.module, []).append(outcome)
+    rows = ["| module | mutants | killed | timed out | survived | equivalent | score |", "|---" * 7 + "|"]
+    scores: dict[str, float] = {}
+    summary: dict[str, dict[str, float]] = {}
+    for module, found in sorted(by_module.items()):
+        counts = {verdict: sum(o.verdict == verdict for o in found) for verdict in _VERDICTS}
+        counted = len(found) - counts["equivalent"]
+        score = 100 * (counts["killed"] + counts["timed out"]) / counted if counted else 100.0
+        scores[module] = score
+        summary[module] = {**counts, "score": round(score, 1)}
+        rows.append(
+            f"| {module} | {len(found)} | {counts['killed']} | {counts['timed out']} | {counts['survived']} "
+            f"| {counts['equivalent']} | {score:.1f}% |"
+        )
+        survivors = sorted((o.mutant for o in found if o.verdict == "survived"), key=lambda m: (m.line, m.operator))
+        text = [f"# Surviving mutants of {module}", ""]
+        for mutant in survivors:
+            text += [f"line {mutant.line}, {mutant.operator}:", "```diff", f"- {mutant.original}"]
+            text += [f"+ {mutant.mutated}", "```", ""]
+        (REPORTS / (module.replace("/", ".") + ".md")).write_text("\n".join(text))
+    sampled = f", a sample of {args.sample} drawn with seed {args.seed!r}" if args.sample is not None else ""
+    header = f"# Mutation score\n\n{len(outcomes)} mutants{sampled}, {seconds / 60:.1f} min, {args.workers} workers.\n"
+    (REPORTS / "summary.md").write_text(header + "\n" + "\n".join(rows) + "\n")
+    (REPORTS / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print("\n".join(rows))
+    return scores
+
+
+_VERDICTS = ("killed", "timed out", "survived", "equivalent")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

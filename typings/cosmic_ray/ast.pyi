@@ -1,0 +1,6 @@
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+def get_ast_from_path(module_path: Path) -> Any: ...
+def ast_nodes(node: Any) -> Iterator[Any]: ...

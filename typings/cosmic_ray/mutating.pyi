@@ -1,0 +1,3 @@
+from typing import Any
+
+def mutate_code(code: str, operator: Any, occurrence: int) -> str | None: ...
