@@ -14,13 +14,17 @@ rounds interleaved so that a noisy spell hits every lock alike:
 
 The floor is the least any lease lock with a token check costs on Redis:
 ``SET NX PX`` to acquire and a compare-and-delete script to release. Each
-peer is used as its documentation shows, with a 1 ms poll where it polls.
+peer is used as its documentation shows, with a 1 ms poll where it polls
+(tooz gives no say: it polls at redis-py's default 0.1 s). aioredlock is
+asyncio-only; each of its calls runs to completion on one event loop.
 Ratios within one run are what count: this machine is shared and noisy.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import atexit
 import json
 import os
 import statistics
@@ -32,10 +36,13 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import aioredlock
 import portalocker
 import pottery
 import redis
 import redis_lock
+import sherlock
+import tooz.coordination
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -95,6 +102,43 @@ def _portalocker(url: str, name: str) -> Cycle:
     return lock.acquire, lock.release
 
 
+def _tooz(url: str, name: str) -> Cycle:
+    """A host-less ``redis://`` URL's path is tooz's unix socket; its lock is redis-py's, polling every 0.1 s."""
+    socket_path = url.removeprefix("unix://")
+    coordinator = tooz.coordination.get_coordinator(
+        f"redis://{socket_path}?lock_timeout={LEASE_S}", uuid.uuid4().hex.encode()
+    )
+    coordinator.start()
+    lock = coordinator.get_lock(name.encode())
+    return lock.acquire, lock.release
+
+
+def _sherlock(url: str, name: str) -> Cycle:
+    """The wait is counted in polls, not on a clock: 120 s of 1 ms polls is far more than any wait here."""
+    lock = sherlock.RedisLock(
+        name, client=redis.Redis.from_url(url), expire=LEASE_S, timeout=120, retry_interval=POLL_S
+    )
+    return lock.acquire, lock.release
+
+
+def _aioredlock(url: str, name: str) -> Cycle:
+    """It gives up after ``retry_count`` tries: 120,000 tries 1 ms apart make it wait as the others do.
+
+    Its connections are closed at exit: a loop dropped with them open prints "Task was destroyed" warnings.
+    """
+    loop = asyncio.new_event_loop()
+    manager = aioredlock.Aioredlock(
+        [url.removeprefix("unix://")], retry_count=120_000, retry_delay_min=POLL_S, retry_delay_max=POLL_S
+    )
+    atexit.register(lambda: loop.run_until_complete(manager.destroy()))
+    held: list[aioredlock.Lock] = []
+
+    def acquire() -> None:
+        held.append(loop.run_until_complete(manager.lock(name, lock_timeout=LEASE_S)))
+
+    return acquire, lambda: loop.run_until_complete(manager.unlock(held.pop()))
+
+
 PEERS: dict[str, Callable[[str, str], Cycle]] = {
     "floor (SET NX PX + compare-and-delete)": _floor,
     "lockspec (Redis store)": _lockspec,
@@ -102,6 +146,9 @@ PEERS: dict[str, Callable[[str, str], Cycle]] = {
     "python-redis-lock": _python_redis_lock,
     "pottery Redlock (one master)": _pottery,
     "portalocker RedisLock": _portalocker,
+    "tooz (Redis driver)": _tooz,
+    "sherlock RedisLock": _sherlock,
+    "aioredlock (one instance)": _aioredlock,
 }
 #: Peers far too slow for thousands of cycles: measured on fewer.
 SLOW = {"portalocker RedisLock": 20, "pottery Redlock (one master)": 200}
