@@ -101,6 +101,22 @@ Feature: A command runs while holding a lease, like flock(1)
       """
     And run 1 said once, in one line, that it lost the lease on "resource-1"
 
+  Scenario Outline: Durations are read as people write them: --ttl <duration>
+    When the operator runs "lockspec run resource-1 --ttl <duration> -- lockspec status --json" with LOCKSPEC_DIR set to the lock directory
+    Then the command succeeds
+    And its output is a JSON document of schema 1 whose leases are:
+      | resource   | ttl_ms |
+      | resource-1 | <ms>   |
+
+    Examples:
+      | duration | ms      |
+      | 150ms    | 150     |
+      | 1.5s     | 1500    |
+      | '2 s'    | 2000    |
+      | 2m       | 120000  |
+      | 2min     | 120000  |
+      | 1h       | 3600000 |
+
   Scenario: Ctrl-C while run waits for the lease ends it quietly with status 130
     Given instance A holds "resource-1" with a TTL of 30 s
     When the operator starts "lockspec -vv run resource-1 --timeout 30s --store $STORE -- sh -c 'echo ran >> $LOG'" as run 1

@@ -8,6 +8,8 @@ Feature: An expired lease can be cleaned up by any instance
   .     its expiry time: the acquisition time plus the TTL.
   .   * Any instance may clean up expired leases, not only their holder.
   .   * Cleanup never removes a valid lease, and reports what it removed.
+  .   * The status says how long each lease has left: milliseconds under a
+  .     second, then seconds, minutes and hours, one decimal.
 
   Background:
     Given instances A and B share a store
@@ -63,3 +65,19 @@ Feature: An expired lease can be cleaned up by any instance
   Scenario: Cleanup of a lock directory without leases reports nothing
     When instance B cleans up expired locks
     Then the cleanup reports nothing
+
+  @frozen_clock
+  Scenario Outline: The status says how long a lease has left, in the unit that reads best: <ttl>
+    Given instance A holds "resource-1" with a TTL of <ttl>
+    When instance B looks at the status of every lease
+    Then instance B reads that the lease on "resource-1" expires in <left>
+
+    Examples:
+      | ttl        | left     |
+      | 999 ms     | 999 ms   |
+      | 1000 ms    | 1.0 s    |
+      | 59999 ms   | 60.0 s   |
+      | 60000 ms   | 1.0 min  |
+      | 3599999 ms | 60.0 min |
+      | 3600000 ms | 1.0 h    |
+      | 36 h       | 36.0 h   |

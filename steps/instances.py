@@ -10,6 +10,7 @@ from hamcrest import (
     assert_that,
     contains_inanyorder,
     empty,
+    ends_with,
     equal_to,
     greater_than,
     is_,
@@ -415,6 +416,14 @@ def keeps_identity(context: Context, name: str) -> None:
 @when("instance {name} looks at the status of every lease")
 def look_at_status(context: Context, name: str) -> None:
     context.world.act(name, lambda instance: instance.status())
+
+
+@then('instance {name} reads that the lease on "{resource}" expires in {left}')
+def reads_expiry(context: Context, name: str, resource: str, left: str) -> None:
+    entries: list[LeaseStatus] = context.world.outcome(name)
+    described = {entry.resource: entry.describe() for entry in entries}
+    told = described.get(resource, "(not in the status)")
+    assert_that(told, ends_with(f"; expires in {left}"), f"how {name}'s status describes {resource!r}")
 
 
 @then('instance {name} sees "{resource}" as {state}')

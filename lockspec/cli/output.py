@@ -65,6 +65,7 @@ def _as_json(entry: LeaseStatus, *, on_files: bool) -> dict[str, Any]:
         "acquired_at_ms": lease.acquired_at_ms if lease else None,
         "expires_at_ms": lease.expires_at_ms if lease else None,
         "expires_in_ms": entry.expires_in_ms,
+        "ttl_ms": lease.ttl_ms if lease else None,
         "set_aside_at_ms": entry.set_aside_at_ms,
         "problem": entry.problem,
     }
