@@ -137,6 +137,13 @@ Feature: A command runs while holding a lease, like flock(1)
       """
     And "resource-1" is free
 
+  Scenario: A command ended by a signal makes run end with 128 plus its number, as a shell reports it
+    When the operator starts "lockspec run resource-1 --store $STORE -- sh -c 'echo ready; while true; do sleep 0.05; done'" as run 1
+    And run 1 has printed "ready"
+    And run 1 is sent SIGTERM
+    Then run 1 ends with status 143
+    And "resource-1" is free
+
   @file
   Scenario: A run with --shared-group makes a missing lock directory for the group
     When the operator runs "lockspec run resource-1 --shared-group --lock-dir $LOCK_DIR/../group-locks -- true"

@@ -37,6 +37,12 @@ Feature: Instances whose clocks disagree do not steal live leases
     Then the cleanup reports nothing
     And "resource-1" is still held by instance A with the lease it acquired
 
+  Scenario: The status says when a lease it still respects expired within the margin
+    Given instance B's clock runs 2 s ahead, and it allows for 2 s of clock skew
+    And 29 s have passed
+    When instance B looks at the status of every lease
+    Then instance B reads "expired 1.0 s ago, within the clock skew margin" in the status of the lease on "resource-1"
+
   Scenario: The status agrees with the margin: a lease it still respects is held
     Given instance B's clock runs 2 s ahead, and it allows for 2 s of clock skew
     And 29 s have passed

@@ -63,13 +63,21 @@ Feature: A crashed holder blocks others no longer than its TTL
     Then instance B <outcome>
 
     Examples:
-      | holder                                           | outcome                       | comment                                  |
-      | a process on this host that has exited           | gets the lock on "resource-1" | its pid is gone: provably dead           |
-      | a newer process on this host that reuses its pid | gets the lock on "resource-1" | same pid, another start time             |
-      | a running process on this host                   | is refused                    | alive                                    |
-      | a process on another host                        | is refused                    | cannot be checked here: the TTL decides  |
-      | a process in another pid namespace of this host  | is refused                    | another container's pids are not ours    |
-      | a process whose identity was not recorded        | is refused                    | an older lease, or a system without /proc |
+      | holder                                                        | outcome                       | comment                                       |
+      | a process on this host that has exited                        | gets the lock on "resource-1" | its pid is gone: provably dead                |
+      | a newer process on this host that reuses its pid              | gets the lock on "resource-1" | same pid, another start time                  |
+      | a running process on this host                                | is refused                    | alive                                         |
+      | a process on another host                                     | is refused                    | cannot be checked here: the TTL decides       |
+      | a process in another pid namespace of this host               | is refused                    | another container's pids are not ours         |
+      | a process in a pid namespace of this host numbered above ours | is refused                    | whichever way the namespaces sort             |
+      | a process whose identity was not recorded                     | is refused                    | an older lease, or a system without /proc     |
+      | an older process on this host whose pid a newer one reuses    | gets the lock on "resource-1" | the realistic order: the holder started first |
+
+    @in_process
+    Examples: The judging instance's own process
+      | holder                                     | outcome                       | comment                                      |
+      | this very process, started at another time | gets the lock on "resource-1" | its own pid, once a holder's that has exited |
+      | this very process                          | is refused                    | another instance of this process holds it    |
 
   Scenario: The takeover of a dead holder's lease says why it did not wait for the expiry
     Given instance A holds "resource-1" with a TTL of 30 s

@@ -67,17 +67,20 @@ Feature: An expired lease can be cleaned up by any instance
     Then the cleanup reports nothing
 
   @frozen_clock
-  Scenario Outline: The status says how long a lease has left, in the unit that reads best: <ttl>
+  Scenario Outline: The status says how long a lease has left, in the unit that reads best: <ttl>, after <elapsed>
     Given instance A holds "resource-1" with a TTL of <ttl>
+    And <elapsed> have passed
     When instance B looks at the status of every lease
-    Then instance B reads that the lease on "resource-1" expires in <left>
+    Then instance B reads "<told>" in the status of the lease on "resource-1"
 
     Examples:
-      | ttl        | left     |
-      | 999 ms     | 999 ms   |
-      | 1000 ms    | 1.0 s    |
-      | 59999 ms   | 60.0 s   |
-      | 60000 ms   | 1.0 min  |
-      | 3599999 ms | 60.0 min |
-      | 3600000 ms | 1.0 h    |
-      | 36 h       | 36.0 h   |
+      | ttl        | elapsed | told                |
+      | 999 ms     | 0 ms    | expires in 999 ms   |
+      | 1000 ms    | 0 ms    | expires in 1.0 s    |
+      | 59999 ms   | 0 ms    | expires in 60.0 s   |
+      | 60000 ms   | 0 ms    | expires in 1.0 min  |
+      | 3599999 ms | 0 ms    | expires in 60.0 min |
+      | 3600000 ms | 0 ms    | expires in 1.0 h    |
+      | 36 h       | 0 ms    | expires in 36.0 h   |
+      | 100 ms     | 101 ms  | expired 1 ms ago    |
+      | 100 ms     | 2 h     | expired 2.0 h ago   |

@@ -16,7 +16,8 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
   .     fencing counters, provided the clock has moved on since the lost
   .     tokens were issued. Tokens follow the clock: one acquired at
   .     millisecond t is at least t * 1000.
-  .   * A fencing counter that cannot be read is reported, never taken for 0.
+  .   * A fencing counter that cannot be read is reported, never taken for 0;
+  .     one longer than 40 digits cannot be read (today's tokens have 16).
   .   * A protected resource that remembers the highest token it accepted
   .     rejects a write carrying a lower one.
 
@@ -65,11 +66,29 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
     Then instance A is told its lease was lost
     And "resource-1" is still held by instance C with the lease it acquired
 
-  Scenario: A non-owner cannot renew another instance's lease
-    Given instance A holds "resource-1" with a TTL of 100 ms
-    When instance B tries to renew instance A's lock on "resource-1"
-    Then instance B is told its lease was lost
-    And "resource-1" is still held by instance A with the lease it acquired
+  Scenario Outline: A non-owner cannot renew another instance's lease: <renewer> renews <owner>'s
+    Given instance <owner> holds "resource-1" with a TTL of 100 ms
+    When instance <renewer> tries to renew instance <owner>'s lock on "resource-1"
+    Then instance <renewer> is told its lease was lost
+    And "resource-1" is still held by instance <owner> with the lease it acquired
+
+    Examples:
+      | owner | renewer |
+      | A     | B       |
+      | B     | A       |
+
+  @frozen_clock
+  Scenario: Tokens read as microseconds of the clock: the first one of a resource is from the next millisecond
+    Given the clock reads 2026-01-01 00:00:00.250 UTC
+    When instance A tries to acquire "resource-1"
+    Then its fencing token is 1767225600251001
+
+  @frozen_clock
+  Scenario: Within one millisecond, each acquisition's token is one more than the last
+    Given the clock reads 2026-01-01 00:00:00.250 UTC
+    And instance A has acquired and released "resource-1"
+    When instance B tries to acquire "resource-1"
+    Then its fencing token is 1767225600251002
 
   Scenario Outline: A new holder's fencing token is higher however the previous lease ended: <ending>
     Given instance A holds "resource-1" with a TTL of 100 ms
@@ -94,6 +113,24 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
     And the lease of instance A ended by release, and 1 ms later corruption of the store's fencing counters
     When instance B tries to acquire "resource-1"
     Then instance B gets the lock on "resource-1"
+    And a warning about "fencing counter" was logged
+
+  @memory @redis @frozen_clock
+  Scenario: A fencing counter of 40 digits is still a number: the next token is one more
+    Given instance A has acquired and released "resource-1"
+    And the fencing counter of "resource-1" holds 40 digits
+    When instance B tries to acquire "resource-1"
+    Then instance B gets the lock on "resource-1"
+    And its fencing token is 1 followed by 40 zeros
+
+  @memory @redis @frozen_clock
+  Scenario: A fencing counter of 41 digits is unreadable: tokens go on from the clock, with a warning
+    Given instance A has acquired and released "resource-1"
+    And the fencing counter of "resource-1" holds 41 digits
+    And 1 ms have passed
+    When instance B tries to acquire "resource-1"
+    Then instance B gets the lock on "resource-1"
+    And its fencing token is higher than that of instance A's lease
     And a warning about "fencing counter" was logged
 
   @processes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from behave import given, then, when
 from behave.runner import Context
 from hamcrest import (
@@ -24,6 +26,14 @@ from steps.support import parameters  # noqa: F401  (registers the parameter typ
 @when("{elapsed:Duration} pass")
 def time_passes(context: Context, elapsed: float) -> None:
     context.world.clock.advance(elapsed)
+
+
+@given("the clock reads {moment} UTC")
+def clock_reads(context: Context, moment: str) -> None:
+    wanted = datetime.datetime.fromisoformat(moment).replace(tzinfo=datetime.UTC)
+    ahead_ms = round(wanted.timestamp() * 1000) - context.world.clock.now_ms()
+    assert_that(ahead_ms, greater_than_or_equal_to(0), f"milliseconds from the scenario's clock on to {moment}")
+    context.world.clock.advance(ahead_ms)
 
 
 @then("instance {name} made {attempts:d} attempts")

@@ -32,12 +32,25 @@ def _holder(description: str) -> tuple[str, int, str]:
     system, _, started = identity_of(running).rpartition(":")
     boot_id, _, _namespace = system.partition("/")
     gone = _exited_pid()
+    own_system, _, own_start = identity_of(os.getpid()).rpartition(":")
     holders = {
+        "an older process on this host whose pid a newer one reuses": (
+            this_host,
+            running,
+            f"{system}:{int(started) - 1}",
+        ),
+        "this very process, started at another time": (this_host, os.getpid(), f"{own_system}:{int(own_start) - 1}"),
+        "this very process": (this_host, os.getpid(), f"{own_system}:{own_start}"),
         "a process on this host that has exited": (this_host, gone, f"{system}:{started}"),
         "a newer process on this host that reuses its pid": (this_host, running, f"{system}:{int(started) + 1}"),
         "a running process on this host": (this_host, running, f"{system}:{started}"),
         "a process on another host": ("elsewhere.example", gone, f"{system}:{started}"),
         "a process in another pid namespace of this host": (this_host, gone, f"{boot_id}/pid:[1]:{started}"),
+        "a process in a pid namespace of this host numbered above ours": (
+            this_host,
+            gone,
+            f"{boot_id}/pid:[99999999999]:{started}",
+        ),
         "a process whose identity was not recorded": (this_host, gone, ""),
     }
     if description not in holders:

@@ -30,11 +30,6 @@ def plant_hash(context: Context, resource: str) -> None:
     _redis_world(context).world.store.plant_hash(resource)
 
 
-@given('the fencing counter of "{resource}" holds {count:d} digits')
-def long_counter(context: Context, resource: str, count: int) -> None:
-    _redis_world(context).world.store.set_counter(resource, b"9" * count)
-
-
 @when("an instance is started on a Redis store built on a redis-py client {which}")
 def start_on_own_client(context: Context, which: str) -> None:
     # Imported here: this module is loaded in every world, redis-py only in the Redis one.

@@ -24,6 +24,11 @@ def plant_nested_json(context: Context, resource: str, depth: int) -> None:
     context.world.plant(resource, b"[" * depth + b"]" * depth)
 
 
+@given('the fencing counter of "{resource}" holds {count:d} digits')
+def long_counter(context: Context, resource: str, count: int) -> None:
+    context.world.store.set_counter(resource, b"9" * count)
+
+
 @then('the lease of "{resource}" is no longer stored')
 def no_longer_stored(context: Context, resource: str) -> None:
     assert_that(context.world.store.stored(resource), is_(none()), f"what the store holds for {resource!r}")

@@ -66,6 +66,8 @@ WORLDS_OF: dict[str, tuple[str, ...]] = {
     "core": ("memory", "file"),
     "lockspec/cli/": ("cli", "file"),
     "lockspec/liveness.py": ("file", "processes"),
+    # The real clock runs only in other processes; the server's only on Redis.
+    "lockspec/clock.py": ("memory", "file", "redis", "processes"),
     "lockspec/stores/file/": ("file", "processes"),
     "lockspec/stores/memory.py": ("memory",),
     "lockspec/stores/redis/": ("redis",),

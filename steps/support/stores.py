@@ -65,6 +65,10 @@ class StoreFixture(Protocol):
         """Overwrite every fencing counter with bytes that are no number."""
         ...
 
+    def set_counter(self, resource: str, data: bytes) -> None:
+        """Overwrite the fencing counter of ``resource`` with ``data`` (stores with a counter per resource)."""
+        ...
+
     def sibling(self, name: str) -> StoreFixture:
         """Another store of this kind, called ``name``, that shares nothing with this one."""
         ...
@@ -117,6 +121,9 @@ class FileFixture:
     def corrupt_counters(self) -> None:
         self.directory.corrupt_fencing_counters()
 
+    def set_counter(self, resource: str, data: bytes) -> None:
+        raise AssertionError("the file store keeps a 20-byte counter per stripe of resources, not one per resource")
+
     def sibling(self, name: str) -> StoreFixture:
         return FileFixture(self.lock_dir.parent / name)
 
@@ -166,6 +173,10 @@ class MemoryFixture:
         with self.space.mutex:
             for resource in self.space.counters:
                 self.space.counters[resource] = b"#garbage!#"
+
+    def set_counter(self, resource: str, data: bytes) -> None:
+        with self.space.mutex:
+            self.space.counters[resource] = data
 
     def sibling(self, name: str) -> StoreFixture:
         return MemoryFixture(f"{self.name}-{name}")
