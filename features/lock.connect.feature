@@ -52,19 +52,22 @@ Feature: Opening a store by its URL
 
     @redis
     Examples: Redis URLs and options
-      | case                                      | url                                   | options                            | argument            | words                                    |
-      | a namespace that would make a hash tag    | redis://127.0.0.1:1/0                 | the option namespace "a{b}"        | namespace           | must not contain braces                  |
-      | a namespace in the URL and as an option   | redis://127.0.0.1:1/0?namespace=a     | the option namespace "b"           | store option        | namespace given twice                    |
-      | a timeout that is no duration             | redis://127.0.0.1:1/0                 | the option timeout_ms 0            | timeout_ms          | must be greater than 0                   |
-      | a URL redis-py cannot read                | redis://127.0.0.1:notaport/0          | no options                         | url                 | Port could not be cast                   |
-      | a misspelt parameter in the URL           | redis://127.0.0.1:1/0?namspace=a      | no options                         | url                 | unknown parameter namspace               |
-      | a namespace twice in the URL              | redis://h/0?namespace=a&namespace=b   | no options                         | store URL           | namespace given more than once           |
-      | a server clock neither yes nor no         | redis://h/0?server_clock=maybe        | no options                         | store URL           | server_clock: 'maybe' is neither yes     |
-      | a server clock in the URL and as option   | redis://h/0?server_clock=yes          | the option server_clock True       | store option        | server_clock given twice                 |
-      | a server clock option that is no boolean  | redis://h/0                           | the option server_clock "no"       | server_clock        | must be True or False                    |
-      | a replica count that is no number         | redis://h/0?replicas=two              | no options                         | store URL           | replicas: invalid literal                |
-      | a negative replica count                  | redis://h/0                           | the option replicas -1             | replicas            | must not be negative                     |
-      | a wait for replicas as long as any answer | redis://h/0?replicas=1&timeout_ms=500 | the option replicas_timeout_ms 500 | replicas_timeout_ms | must be shorter than timeout_ms (500 ms) |
+      | case                                      | url                                    | options                            | argument            | words                                                  |
+      | a namespace that would make a hash tag    | redis://127.0.0.1:1/0                  | the option namespace "a{b}"        | namespace           | must not contain braces                                |
+      | a namespace in the URL and as an option   | redis://127.0.0.1:1/0?namespace=a      | the option namespace "b"           | store option        | namespace given twice                                  |
+      | a timeout that is no duration             | redis://127.0.0.1:1/0                  | the option timeout_ms 0            | timeout_ms          | must be greater than 0                                 |
+      | a URL redis-py cannot read                | redis://127.0.0.1:notaport/0           | no options                         | url                 | Port could not be cast                                 |
+      | a misspelt parameter in the URL           | redis://127.0.0.1:1/0?namspace=a       | no options                         | url                 | unknown parameter namspace                             |
+      | a namespace twice in the URL              | redis://h/0?namespace=a&namespace=b    | no options                         | store URL           | namespace given more than once                         |
+      | a server clock neither yes nor no         | redis://h/0?server_clock=maybe         | no options                         | store URL           | server_clock: 'maybe' is neither yes                   |
+      | a server clock in the URL and as option   | redis://h/0?server_clock=yes           | the option server_clock True       | store option        | server_clock given twice                               |
+      | a server clock option that is no boolean  | redis://h/0                            | the option server_clock "no"       | server_clock        | must be True or False                                  |
+      | a replica count that is no number         | redis://h/0?replicas=two               | no options                         | store URL           | replicas: 'two' is not a whole number                  |
+      | a replica count in other digits           | redis://h/0?replicas=1_0               | no options                         | store URL           | replicas: '1_0' is not a whole number                  |
+      | a URL with a fragment                     | redis://h/0?namespace=a#b              | no options                         | store URL           | a Redis URL has no #fragment                           |
+      | a socket timeout in the URL               | redis://h/0?socket_timeout=0.1         | no options                         | url                 | unknown parameter socket_timeout                       |
+      | a negative replica count                  | redis://h/0                            | the option replicas -1             | replicas            | must not be negative                                   |
+      | a wait for replicas as long as any answer | redis://h/0?replicas=1&timeout_ms=1400 | the option replicas_timeout_ms 500 | replicas_timeout_ms | must be at least 1 s shorter than timeout_ms (1400 ms) |
 
   @redis
   Scenario: A password in a URL that is refused never shows in the error

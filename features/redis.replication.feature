@@ -13,7 +13,9 @@ Feature: On Redis, a lease can wait for replicas, so that a failover keeps it
   .     allowed: one more round trip.
   .   * A claim that too few replicas acknowledged is undone and reported as
   .     a storage error: the caller is not told "busy", and the resource is
-  .     not left held by a lease nobody was granted.
+  .     not left held by a lease nobody was granted. That holds for a claim
+  .     recognised as its own after its reply was lost, too: WAIT counts only
+  .     the writes of its own connection, so the store writes again first.
   .   * A renewal that too few replicas acknowledged is a storage error; a
   .     keep-alive retries it until the lease expires.
 
@@ -30,6 +32,15 @@ Feature: On Redis, a lease can wait for replicas, so that a failover keeps it
     Given the replica has stalled
     When instance A tries to acquire "resource-1"
     Then instance A fails with a storage error naming "redis.sock" and "0 of 1 replicas acknowledged it within 200 ms"
+    And the lease of "resource-1" is no longer stored
+
+  Scenario: A claim recognised as its own after its reply was lost still waits for the replica
+    Given instance A reaches the server through a link that can lose replies, and is granted a lease only once 1 replica acknowledged it, waiting at most 200 ms
+    And instance A has acquired and released "resource-0"
+    And the replica has stalled
+    And the link of instance A loses the next reply
+    When instance A tries to acquire "resource-1"
+    Then instance A fails with a storage error naming "link.sock" and "0 of 1 replicas acknowledged it within 200 ms"
     And the lease of "resource-1" is no longer stored
 
   Scenario: With the replica stalled, a renewal is a storage error

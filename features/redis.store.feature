@@ -115,12 +115,12 @@ Feature: On Redis, a failing or restarted server is never taken for a free resou
     Given <refusal>
     When instance <name> tries to acquire "resource-1"
     Then instance <name> fails with a storage error naming "<where>" and "<reason>"
-    And nothing was stored
+    And nothing was stored on <which>
 
     Examples:
-      | case          | refusal                                         | name | where        | reason                    |
-      | out of memory | the Redis server is out of memory               | B    | redis.sock   | used memory > 'maxmemory' |
-      | a replica     | instance C reaches only a replica of the server | C    | replica.sock | read only replica         |
+      | case          | refusal                                         | name | where        | reason                    | which       |
+      | out of memory | the Redis server is out of memory               | B    | redis.sock   | used memory > 'maxmemory' | the server  |
+      | a replica     | instance C reaches only a replica of the server | C    | replica.sock | read only replica         | the replica |
 
   @real_clock
   Scenario: A server that stalls is a storage error once the instance's timeout has passed, not a wait for ever

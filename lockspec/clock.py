@@ -55,37 +55,47 @@ class SystemClock:
 
 
 class ServerClock:
-    """A server's clock as one instance follows it: the time the server last told, plus ``local``'s progress since.
+    """A server's clock as one instance follows it: the time the server last told, plus the time passed since.
 
     For stores whose instances should judge expiry on the server's clock
     rather than their own (hosts whose clocks disagree by seconds): every
     reply that carries the server's time goes to ``learn``, so reading the
     time costs no round trip of its own; ``ask`` fetches it (one round trip)
-    only when nothing was learned yet. The time read is the earliest the
-    server's clock can show: a reply's time was read before the reply
-    arrived. Between replies the estimate follows ``local``, whose rate, not
-    its setting, matters; a step of ``local`` is corrected by the next reply.
-    Waiting is ``local``'s, so a test clock still decides it.
+    only when nothing was learned yet. The time since the last reply is
+    measured on this host's monotonic clock, which no step of its wall clock
+    (NTP, an operator) moves. The time read is the earliest the server's
+    clock can show: a reply's time was read before the reply arrived. That
+    is the safe side for judging another holder's lease; a holder judging
+    its own (a keep-alive whose renewals fail) may count it valid for up to
+    a round trip longer than others do. Waiting is ``local``'s, so a test
+    clock still decides it.
     """
 
     def __init__(self, local: Clock, ask: Callable[[], int]) -> None:
         self.local = local
         self._ask = ask
-        self._offset_ms: int | None = None
+        #: The server's time last learned, and this host's monotonic time when it arrived.
+        self._learned: tuple[int, int] | None = None
 
     def learn(self, server_ms: int) -> None:
         """The server's time, in epoch milliseconds, as a reply that just arrived carries it."""
-        self._offset_ms = server_ms - self.local.now_ms()
+        self._learned = (server_ms, _monotonic_ms())
 
     def now_ms(self) -> int:
-        if self._offset_ms is None:
+        if self._learned is None:
             server_ms = self._ask()
             self.learn(server_ms)
             return server_ms
-        return self.local.now_ms() + self._offset_ms
+        server_ms, at_ms = self._learned
+        return server_ms + _monotonic_ms() - at_ms
 
     def sleep_ms(self, ms: float) -> None:
         self.local.sleep_ms(ms)
 
     def wait_ms(self, ms: float, until: threading.Event) -> bool:
         return self.local.wait_ms(ms, until)
+
+
+def _monotonic_ms() -> int:
+    """The monotonic clock of this host in milliseconds, looked up when called (see ``SystemClock``)."""
+    return time.monotonic_ns() // 1_000_000

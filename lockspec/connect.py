@@ -49,13 +49,20 @@ def _yes_or_no(text: str) -> bool:
     raise ValueError(f"{text!r} is neither {'/'.join(_YES)} nor {'/'.join(_NO)}")
 
 
+def _whole_number(text: str) -> int:
+    """A count as a URL spells it: ASCII digits only (``int`` would take ``1_0``, `` +2`` or other digits)."""
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"{text!r} is not a whole number")
+    return int(text)
+
+
 #: The Redis store's options, which a URL may carry too, with how each is read from its text.
 _REDIS_OPTIONS: dict[str, Callable[[str], object]] = {
     "namespace": str,
     "timeout_ms": float,
     "safety_net_ms": float,
     "server_clock": _yes_or_no,
-    "replicas": int,
+    "replicas": _whole_number,
     "replicas_timeout_ms": float,
 }
 
@@ -153,6 +160,9 @@ def _opener(url: str | os.PathLike[str]) -> tuple[str, _Opener]:
     if scheme == "memory":
         return "memory", lambda clock, options: _memory_store(text, clock)
     if scheme in REDIS_SCHEMES:
+        if _split(text).fragment:
+            # redis-py would read it as part of the last parameter's value.
+            raise InvalidArgumentError("store URL", "a Redis URL has no #fragment", redacted(text))
         return "redis", lambda clock, options: _redis_store(text, clock, options)
     raise InvalidArgumentError(
         "store URL", f"unknown scheme {scheme!r}; use a path, file://, memory:// or redis://", redacted(text)

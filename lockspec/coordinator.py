@@ -97,7 +97,8 @@ class Coordinator:
         given_id = default_instance_id() if instance_id is None else instance_id
         self.instance_id = checked_name("instance_id", given_id, max_length=256)
         # A store that keeps time judges on its clock, which it built on the one it was given.
-        self.clock: Clock = store.expiry_clock or clock or SystemClock()
+        # getattr: a store written before stores could keep time has no expiry_clock, and needs none.
+        self.clock: Clock = getattr(store, "expiry_clock", None) or clock or SystemClock()
         self.backoff = backoff or Backoff()
         self.policy = Policy(
             host=socket.gethostname(),

@@ -72,11 +72,23 @@ def connections_dropped(context: Context) -> None:
 
 @given("instance {name} reaches the server through a link that can lose replies")
 def through_lossy_link(context: Context, name: str) -> None:
+    _through_lossy_link(context, name, {})
+
+
+@given(
+    "instance {name} reaches the server through a link that can lose replies,"
+    " and is granted a lease only once {count:d} replica acknowledged it, waiting at most {bound:Duration}"
+)
+def through_lossy_link_waiting(context: Context, name: str, count: int, bound: float) -> None:
+    _through_lossy_link(context, name, {"replicas": count, "replicas_timeout_ms": bound})
+
+
+def _through_lossy_link(context: Context, name: str, options: dict[str, Any]) -> None:
     world = _redis_world(context).world
     link = LossyLink(context.redis_server.url.removeprefix("unix://"), world.lock_dir.parent)
     context.add_cleanup(link.close)
     world.store.load_scripts()  # a first EVALSHA's NOSCRIPT reply would be one more to count
-    through = world.store.through(link.url)
+    through = world.store.through(link.url).configured(**options)
     context.add_cleanup(through.close)
     world.start(name, store=through)
     context.links = {**getattr(context, "links", {}), name: link}
@@ -181,6 +193,15 @@ def replica_stalled(context: Context) -> None:
 )
 def waits_for_replicas(context: Context, name: str, count: int, bound: float) -> None:
     _start_configured(context, name, {"replicas": count, "replicas_timeout_ms": bound})
+
+
+@then("nothing was stored on {which}")
+def nothing_stored_on(context: Context, which: str) -> None:
+    world = _redis_world(context).world
+    url = {"the server": context.redis_server.url, "the replica": context.redis_server.replica().url}[which]
+    there = world.store.through(url)
+    context.add_cleanup(there.close)
+    assert_that(there.snapshot(), equal_to({}), f"what {which} holds in the scenario's namespace")
 
 
 @then('the replica holds the lease of "{resource}" exactly as the server does')

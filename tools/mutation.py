@@ -1,7 +1,7 @@
 """Mutation testing of lockspec: would the specification notice if the code were wrong.
 
     pip install -r requirements-mutation.txt
-    python tools/mutation.py [--module lockspec/backoff.py ...] [--sample N --seed S] [--workers K]
+    python tools/mutation.py [--module lockspec/backoff.py ...] [--line N ...] [--sample N --seed S] [--workers K]
 
 cosmic-ray (8.7, its default operators) makes the mutants: each is one
 small change of one module (a ``<`` for a ``<=``, a dropped ``not``, a
@@ -237,6 +237,7 @@ def main() -> int:
     """Test the mutants asked for and write the reports; 1 if a module scores under ``--fail-under``."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--module", action="append", default=[], help="a module or folder (repeatable)")
+    parser.add_argument("--line", action="append", type=int, default=[], help="only mutants of this line (repeatable)")
     parser.add_argument("--sample", type=int, help="test only this many mutants, drawn at random")
     parser.add_argument("--seed", default="0", help="the seed of the draw (any text)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
@@ -245,6 +246,8 @@ def main() -> int:
 
     modules = modules_of(args.module)
     mutants = [mutant for module in modules for mutant in mutants_of(module)]
+    if args.line:  # did the scenario just written kill the mutants of that line?
+        mutants = [mutant for mutant in mutants if mutant.line in args.line]
     if args.sample is not None:
         mutants = sorted(random.Random(args.seed).sample(mutants, min(args.sample, len(mutants))), key=Mutant.key)
     known = equivalents()

@@ -190,7 +190,12 @@ def timed(script: str) -> str:
     """``script``, its reply preceded by the server's time: ``{now, reply}``, ``now`` being ``{seconds, microseconds}``.
 
     How the store learns the server's clock at no cost of a round trip
-    (``server_clock``). A script may read the time before it writes: the
-    servers replicate a script's effects, not the script (Redis 5 on).
+    (``server_clock``). A script may read the time before it writes as long
+    as the server replicates the script's effects rather than the script.
     """
-    return f"local function main()\n{script}\nend\nlocal now = redis.call('TIME')\nreturn {{now, main()}}\n"
+    # replicate_commands: on Redis 3.2 to 4 (or 5 and 6 so configured), a script that read TIME may not write
+    # unless it replicates its effects; later servers always do, and keep the call as a no-op.
+    return (
+        "if redis.replicate_commands then redis.replicate_commands() end\n"
+        f"local function main()\n{script}\nend\nlocal now = redis.call('TIME')\nreturn {{now, main()}}\n"
+    )

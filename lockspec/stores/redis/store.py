@@ -72,8 +72,12 @@ _BATCH = 500
 #: The token's field as ``encode_lease`` writes it, up to the digits.
 _TOKEN_FIELD = b'"fencing_token":'
 
-#: The query parameters redis-py reads from a URL (``namespace`` is lockspec.connect's, taken off before).
-_QUERY_PARAMETERS = frozenset(URL_QUERY_ARGUMENT_PARSERS) | {"db", "username", "password"}
+#: The query parameters redis-py reads from a URL (lockspec.connect takes its own off before), but the
+#: timeouts: ``timeout_ms`` sets them, and a URL's would silently win over it.
+_QUERY_PARAMETERS = (frozenset(URL_QUERY_ARGUMENT_PARSERS) | {"db", "username", "password"}) - {
+    "socket_timeout",
+    "socket_connect_timeout",
+}
 
 #: How long a release is remembered, for a release retried after its reply was lost to recognise it.
 _REMEMBER_RELEASE_MS = 60_000
@@ -82,6 +86,8 @@ _REMEMBER_RELEASE_MS = 60_000
 DEFAULT_REPLICAS_TIMEOUT_MS = 500
 #: More replicas than this is a typo: WAIT counts the replicas of one primary.
 MAX_REPLICAS = 100
+#: How much longer than a WAIT the socket must wait for its answer.
+_WAIT_MARGIN_MS = 1000
 
 
 class TooFewReplicas(Exception):
@@ -151,6 +157,9 @@ class RedisLeaseStore:
         self.safety_net_ms = checked_duration_ms("safety_net_ms", safety_net_ms)
         self.replicas = checked_count("replicas", replicas, maximum=MAX_REPLICAS)
         self.replicas_timeout_ms = checked_duration_ms("replicas_timeout_ms", replicas_timeout_ms)
+        if self.replicas:
+            # WAIT counts the writes of the connection it runs on: every command goes through one.
+            client = redis.Redis(connection_pool=client.connection_pool, single_connection_client=True)
         self._client = client
         local = clock or SystemClock()
         self.expiry_clock = ServerClock(local, self._server_time) if server_clock else None
@@ -195,10 +204,12 @@ class RedisLeaseStore:
             known = ", ".join(sorted(_QUERY_PARAMETERS))
             raise InvalidArgumentError("url", f"unknown parameter {', '.join(unknown)} (known: {known})", where)
         timeout = checked_duration_ms("timeout_ms", timeout_ms)
-        if replicas and checked_duration_ms("replicas_timeout_ms", replicas_timeout_ms) >= timeout:
-            # WAIT would outlast the socket's timeout: every grant would fail with a timeout.
+        if replicas and checked_duration_ms("replicas_timeout_ms", replicas_timeout_ms) + _WAIT_MARGIN_MS > timeout:
+            # WAIT may outlast its own timeout by the server's 100 ms tick: the socket must wait longer still.
             raise InvalidArgumentError(
-                "replicas_timeout_ms", f"must be shorter than timeout_ms ({timeout} ms)", replicas_timeout_ms
+                "replicas_timeout_ms",
+                f"must be at least 1 s shorter than timeout_ms ({timeout} ms)",
+                replicas_timeout_ms,
             )
         timeout_s = timeout / 1000
         try:
@@ -245,7 +256,8 @@ class RedisLeaseStore:
             return self._replicated(self._granted(draft, keys[1], reply)), absent
         seen = self._judge(key, draft.resource, [reply[1]] if reply[0] == b"present" else [None, reply[1]])
         if seen.lease is not None and seen.lease.lock_id == draft.lock_id:
-            return self._replicated(seen.lease), absent  # stored by the attempt whose reply was lost
+            # Stored by the attempt whose reply was lost, on a connection now gone: wait for a write of this one.
+            return self._replicated(seen.lease, rewrite=True), absent
         return None, seen
 
     def claim(self, seen: Observation, draft: Lock, *, wait_ms: float | None = None) -> Lock | None:
@@ -266,7 +278,9 @@ class RedisLeaseStore:
         if len(reply) == 1:  # absent, or not a string: not the lease a lost reply would have granted
             return None
         now = self._judge(seen.key, draft.resource, [reply[1]])
-        return self._replicated(now.lease) if now.lease is not None and now.lease.lock_id == draft.lock_id else None
+        if now.lease is None or now.lease.lock_id != draft.lock_id:
+            return None
+        return self._replicated(now.lease, rewrite=True)  # stored by the attempt whose reply was lost
 
     def replace(self, seen: Observation, lease: Lock) -> bool:
         if seen.lease is None or not isinstance(seen.version, bytes):
@@ -341,18 +355,46 @@ class RedisLeaseStore:
         except (RedisError, OSError) as error:
             raise LockStorageError(action, self.where, error) from error
 
-    def _replicated(self, lease: Lock, *, undo: bool = True) -> Lock:
-        """``lease``, just written, once ``replicas`` replicas acknowledged it; else undo a claim and raise."""
+    def _replicated(self, lease: Lock, *, undo: bool = True, rewrite: bool = False) -> Lock:
+        """``lease``, just written, once ``replicas`` replicas acknowledged it; else undo a claim and raise.
+
+        ``rewrite`` first sets the lease's server expiry again: a lease the
+        store recognised as its own after a lost reply was written on a
+        connection since replaced, and WAIT counts only this one's writes.
+        A claim is undone when WAIT fails too: its caller is told it failed.
+        """
         if not self.replicas:
             return lease
         action = "replicate lease on"
-        acknowledged = self._call(action, lambda: self._client.wait(self.replicas, self.replicas_timeout_ms))
+        key = lease_key(self.namespace, lease.resource)
+
+        def wait() -> int:
+            if rewrite:
+                self._client.pexpire(key, self._expiry_px(lease))
+            acknowledged: int = self._client.wait(self.replicas, self.replicas_timeout_ms)
+            return acknowledged
+
+        try:
+            acknowledged = self._call(action, wait)
+        except LockStorageError:
+            if undo:
+                self._undo(lease)
+            raise
         if acknowledged >= self.replicas:
             return lease
-        if undo:  # a claim its caller is told failed must not keep the resource from everyone
-            self.release(lease)
+        if undo:
+            self._undo(lease)
         shortfall = f"{acknowledged} of {self.replicas} replicas acknowledged it within {self.replicas_timeout_ms} ms"
         raise LockStorageError(action, self.where, TooFewReplicas(shortfall))
+
+    def _undo(self, lease: Lock) -> None:
+        """Release a claim its caller is told failed, so that it keeps the resource from nobody; else say so."""
+        try:
+            self.release(lease)
+        except LockStorageError as error:
+            logger.warning(
+                "could not undo the claim of %r on %s; it ends with its TTL: %s", lease.resource, self.where, error
+            )
 
     def _learned(self, reply: Any) -> Any:
         """A script's reply; with ``server_clock``, the server's time it carries goes to ``expiry_clock`` first."""
