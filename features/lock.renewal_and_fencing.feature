@@ -84,6 +84,14 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
     Then its fencing token is 1767225600252001
 
   @frozen_clock
+  Scenario: With the counters lost, a token still exceeds that of the lease it replaces, even one far ahead of the clock
+    Given instance A has acquired and released "resource-1"
+    And the stored lease of "resource-1" reads '{"format":1,"resource":"resource-1","lock_id":"l1","owner":"C","acquired_at_ms":0,"expires_at_ms":1,"fencing_token":100000000000000000001,"ttl_ms":1}'
+    And the store has lost its fencing counters
+    When instance B tries to acquire "resource-1"
+    Then its fencing token is 100000000000000000002
+
+  @frozen_clock
   Scenario: Within one millisecond, each acquisition's token is one more than the last
     Given the clock reads 2026-01-01 00:00:00.251 UTC
     And instance A has acquired and released "resource-1"

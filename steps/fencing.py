@@ -48,6 +48,11 @@ def holds_value(context: Context, value: str) -> None:
     assert_that(_protected(context).value, equal_to(value))
 
 
+@given("the store has lost its fencing counters")
+def counters_lost(context: Context) -> None:
+    context.world.store.lose_counters()
+
+
 @given("the lease of instance {name} ended by {ending}")
 def lease_ended(context: Context, name: str, ending: str) -> None:
     world = context.world
