@@ -127,6 +127,7 @@ def mutants_of(module: str) -> Iterator[Mutant]:
     source = (ROOT / module).read_text()
     lines = source.splitlines()
     tree = get_ast_from_path(ROOT / module)
+    unannotated = _without_annotations(source)  # once per module, not once per mutant
     for name in operator_names():
         operator_class = get_operator(name)
         if operator_class.arguments():
@@ -140,13 +141,15 @@ def mutants_of(module: str) -> Iterator[Mutant]:
             changed = mutated.splitlines()
             at = next((i for i, (a, b) in enumerate(zip(lines, changed, strict=False)) if a != b), len(lines) - 1)
             after = changed[at] if at < len(changed) else ""
-            yield Mutant(module, name, occurrence, at + 1, lines[at], after, changes_only_annotations(source, mutated))
+            yield Mutant(
+                module, name, occurrence, at + 1, lines[at], after, changes_only_annotations(unannotated, mutated)
+            )
 
 
 def changes_only_annotations(original: str, mutated: str) -> bool:
-    """Whether ``mutated`` differs from ``original`` only in type annotations, which a module never evaluates."""
+    """Whether ``mutated`` differs from ``original`` (as ``_without_annotations`` gives it) only in annotations."""
     try:
-        return _without_annotations(original) == _without_annotations(mutated)
+        return original == _without_annotations(mutated)
     except SyntaxError:  # a mutant that does not parse (a ``*`` marker made ``+``) fails at import: never equivalent
         return False
 

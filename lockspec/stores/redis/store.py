@@ -120,7 +120,9 @@ class RedisLeaseStore:
     lease. Otherwise a claim is undone (the lease released) and a renewal
     reported, both as a ``LockStorageError`` whose cause is
     ``TooFewReplicas``; the keep-alive retries a renewal until the lease
-    expires. The client's socket timeout must exceed ``replicas_timeout_ms``.
+    expires. In this mode every command goes over one connection, the one
+    WAIT counts the writes of. The client's socket timeout must exceed
+    ``replicas_timeout_ms`` by a second (``from_url`` checks it).
 
     A claim, a renewal or a release whose connection broke is retried once,
     at once: the reply may be what was lost. A retried claim recognises the
@@ -128,10 +130,11 @@ class RedisLeaseStore:
     retried release its own release by the lock id the release script
     remembers for a minute. A read is retried too. A removal (cleanup) is
     not: its retry could not tell its own removal from another's, and the
-    next cleanup finds what is left. A timeout is never retried: the server may be stalled, and a retry would
-    double the wait. The claims' ``wait_ms`` decides only whether that retry
-    is made: a round trip cannot be cut short, so a claim may run past the
-    caller's deadline by up to the client's timeout.
+    next cleanup finds what is left. A timeout is never retried: the server
+    may be stalled, and a retry would double the wait. The claims'
+    ``wait_ms`` decides only whether that retry is made: a round trip cannot
+    be cut short, so a claim may run past the caller's deadline by up to the
+    client's timeout.
     """
 
     def __init__(
@@ -400,14 +403,13 @@ class RedisLeaseStore:
         """A script's reply; with ``server_clock``, the server's time it carries goes to ``expiry_clock`` first."""
         if self.expiry_clock is None:
             return reply
-        (seconds, microseconds), result = reply
-        self.expiry_clock.learn(int(seconds) * 1000 + int(microseconds) // 1000)
+        now, result = reply
+        self.expiry_clock.learn(_epoch_ms(now))
         return result
 
     def _server_time(self) -> int:
         """The server's clock in epoch milliseconds (``TIME``): one round trip, made before anything was learned."""
-        seconds, microseconds = self._call("read the time on", self._client.time, again_if_broken=True)
-        return int(seconds) * 1000 + int(microseconds) // 1000
+        return _epoch_ms(self._call("read the time on", self._client.time, again_if_broken=True))
 
     def _claiming(self, wait_ms: float | None, command: Callable[[], Any]) -> list[Any]:
         """Run a claim's script, once more if its connection broke and ``wait_ms`` has not run out."""
@@ -497,6 +499,12 @@ class RedisLeaseStore:
 
             replies = self._call(action, read, again_if_broken=True)
             yield from zip(batch, map(self._learned, replies), strict=True)
+
+
+def _epoch_ms(time: Sequence[Any]) -> int:
+    """The server's ``TIME`` (seconds and microseconds, as numbers or their digits) in epoch milliseconds."""
+    seconds, microseconds = time
+    return int(seconds) * 1000 + int(microseconds) // 1000
 
 
 def _described(seen: Observation) -> tuple[str, bytes | str]:
