@@ -21,7 +21,7 @@ Feature: On Redis, a lease can wait for replicas, so that a failover keeps it
 
   Background:
     Given a replica of the Redis server is in sync with it
-    And instance A is granted a lease only once 1 replica acknowledged it, waiting at most 200 ms
+    And instance A is granted a lease only once 1 replica acknowledged it, waiting at most 1 s
 
   Scenario: A lease the replica acknowledged is granted, and the replica holds it
     When instance A tries to acquire "resource-1"
@@ -31,23 +31,23 @@ Feature: On Redis, a lease can wait for replicas, so that a failover keeps it
   Scenario: With the replica stalled, the claim is undone and reported, not granted
     Given the replica has stalled
     When instance A tries to acquire "resource-1"
-    Then instance A fails with a storage error naming "redis.sock" and "0 of 1 replicas acknowledged it within 200 ms"
+    Then instance A fails with a storage error naming "redis.sock" and "0 of 1 replicas acknowledged it within 1000 ms"
     And the lease of "resource-1" is no longer stored
 
   Scenario: A claim recognised as its own after its reply was lost still waits for the replica
-    Given instance A reaches the server through a link that can lose replies, and is granted a lease only once 1 replica acknowledged it, waiting at most 200 ms
+    Given instance A reaches the server through a link that can lose replies, and is granted a lease only once 1 replica acknowledged it, waiting at most 1 s
     And instance A has acquired and released "resource-0"
     And the replica has stalled
     And the link of instance A loses the next reply
     When instance A tries to acquire "resource-1"
-    Then instance A fails with a storage error naming "link.sock" and "0 of 1 replicas acknowledged it within 200 ms"
+    Then instance A fails with a storage error naming "link.sock" and "0 of 1 replicas acknowledged it within 1000 ms"
     And the lease of "resource-1" is no longer stored
 
   Scenario: With the replica stalled, a renewal is a storage error
     Given instance A holds "resource-1"
     And the replica has stalled
     When instance A renews its lock on "resource-1"
-    Then instance A fails with a storage error naming "redis.sock" and "0 of 1 replicas acknowledged it within 200 ms"
+    Then instance A fails with a storage error naming "redis.sock" and "0 of 1 replicas acknowledged it within 1000 ms"
 
   Scenario: Without the option, a lease is granted even with the replica stalled: why the option exists
     Given instance B shares the store too
