@@ -144,6 +144,16 @@ Feature: A command runs while holding a lease, like flock(1)
     Then run 1 ends with status 143
     And "resource-1" is free
 
+  Scenario Outline: A command that dies of a signal it sent itself makes run end with 128 plus its number: <signal>
+    When the operator runs "lockspec run resource-1 --store $STORE -- sh -c 'kill -<signal> $$'"
+    Then the command exits with status <status>
+    And "resource-1" is free
+
+    Examples:
+      | signal | status |
+      | HUP    | 129    |
+      | KILL   | 137    |
+
   @file
   Scenario: A run with --shared-group makes a missing lock directory for the group
     When the operator runs "lockspec run resource-1 --shared-group --lock-dir $LOCK_DIR/../group-locks -- true"
@@ -157,6 +167,6 @@ Feature: A command runs while holding a lease, like flock(1)
     And "resource-1" is free
 
     Examples:
-      | command              | status | complaint             |
-      | no-such-command-here | 127    | command not found     |
-      | $FOLDER              | 126    | cannot be executed    |
+      | command                        | status | complaint                               |
+      | no-such-command-here --verbose | 127    | command not found: no-such-command-here |
+      | $FOLDER --verbose              | 126    | cannot be executed: /                   |

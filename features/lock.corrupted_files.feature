@@ -28,11 +28,14 @@ Feature: An unreadable lease file never blocks a resource
     And the unreadable entry was kept aside, reading 'INVALID{JSON'
     And a warning about "unreadable" was logged
 
-  Scenario: What was set aside shows in the status
+  @frozen_clock
+  Scenario: What was set aside shows in the status, with how long ago and why
     Given the stored lease of "resource-1" reads 'INVALID{JSON'
     And instance A has cleaned up expired locks
+    And 90 min have passed
     When instance A looks at the status of every lease
     Then instance A sees "resource-1" as set aside
+    And instance A reads "set aside 1.5 h ago, unreadable: not JSON" in the status of the lease on "resource-1"
 
   @frozen_clock
   Scenario Outline: What was set aside is kept for a week, then purged by cleanup: after <elapsed>

@@ -70,6 +70,8 @@ Feature: Bad input gets a clear error and loses nothing
       | the owner of instance A's lease on "resource-1"         |
       | the fencing token of instance A's lease on "resource-1" |
       | the base of a backoff                                   |
+      | the state in instance A's status of "resource-1"        |
+      | the action in a cleanup report of instance A            |
 
   Scenario Outline: An unusable clock skew margin is rejected with a message naming it: <comment>
     When an instance is started allowing for <margin> ms of clock skew

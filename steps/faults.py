@@ -10,7 +10,7 @@ from behave import given, then, when
 from behave.runner import Context
 from hamcrest import assert_that, equal_to, instance_of
 
-from lockspec import Backoff, Coordinator, InvalidArgumentError, LockStorageError, connect
+from lockspec import Backoff, CleanupAction, Coordinator, InvalidArgumentError, LeaseState, LockStorageError, connect
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 from steps.support.matchers import a_success, an_error
 from steps.support.parameters import python_value
@@ -83,6 +83,19 @@ def change_lease(context: Context, field: str, name: str, resource: str) -> None
 @when("someone changes the base of a backoff")
 def change_backoff(context: Context) -> None:
     _change(context, Backoff(), "base_ms", 1.0)
+
+
+@when('someone changes the state in instance {name}\'s status of "{resource}"')
+def change_status(context: Context, name: str, resource: str) -> None:
+    entry = next(entry for entry in context.world.instance(name).status() if entry.resource == resource)
+    _change(context, entry, "state", LeaseState.EXPIRED)
+
+
+@when("someone changes the action in a cleanup report of instance {name}")
+def change_cleanup_report(context: Context, name: str) -> None:
+    context.world.plant("resource-2", b"INVALID{JSON")
+    done = context.world.instance(name).cleanup(dry_run=True)
+    _change(context, done[0], "action", CleanupAction.PURGED)
 
 
 @then("the change is refused")

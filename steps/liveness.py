@@ -92,6 +92,12 @@ def gave_up_within(context: Context, name: str, bound: float) -> None:
     assert_that(took, less_than(bound), f"milliseconds instance {name} tried")
 
 
+@then("instance {name} tried for at least {bound:Duration}")
+def tried_for_at_least(context: Context, name: str, bound: float) -> None:
+    took = context.world.elapsed_ms.get(name)
+    assert_that(took, greater_than_or_equal_to(bound), f"milliseconds instance {name} tried")
+
+
 @then("instance {name}'s lease was acquired no earlier than {who} {holder}'s lease expired")
 def acquired_after_expiry(context: Context, name: str, who: str, holder: str) -> None:
     newest = context.world.outcome(name)

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from lockspec import Backoff, LeaseStatus, Lock
+from lockspec import Backoff, CleanedUp, LeaseStatus, Lock
 from lockspec.coordinator import DEFAULT_TIMEOUT_MS, DEFAULT_TTL_MS
 from steps.support.frames import read_frame, write_frame
 from steps.support.processes import BOUND_S, Process, start, stop
@@ -87,6 +87,10 @@ class ProcessInstance:
 
     def cleanup_expired_locks(self) -> list[str]:
         result: list[str] = self._call("cleanup_expired_locks")
+        return result
+
+    def cleanup(self, dry_run: bool = False) -> list[CleanedUp]:
+        result: list[CleanedUp] = self._call("cleanup", dry_run)
         return result
 
     def holder(self, resource: str) -> Lock | None:

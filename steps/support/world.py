@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
-from lockspec import Backoff, Clock, Coordinator, FileLeaseStore, LeaseStatus, Lock, LockError
+from lockspec import Backoff, CleanedUp, Clock, Coordinator, FileLeaseStore, LeaseStatus, Lock, LockError
 from lockspec.stores.file.naming import lease_file_name
 from steps.support.file_fixture import LockDirectory
 from steps.support.frozen_clock import FrozenClock
@@ -52,6 +52,8 @@ class Instance(Protocol):
     def renew_lock(self, lock: Lock, ttl_ms: float | None = ...) -> Lock | None: ...
 
     def cleanup_expired_locks(self) -> list[str]: ...
+
+    def cleanup(self, dry_run: bool = ...) -> list[CleanedUp]: ...
 
     def holder(self, resource: str) -> Lock | None: ...
 
