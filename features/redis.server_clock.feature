@@ -10,8 +10,10 @@ Feature: On Redis, instances whose clocks disagree judge every lease on the serv
   .     an instance stamps its leases, judges their expiry and issues fencing
   .     tokens on the server's time. Every reply of the server carries that
   .     time: it costs no round trip of its own.
-  .   * The instance's own clock then only measures the time between two
-  .     replies: how far it is set off does not matter.
+  .   * The instance's own clock then only measures the time since the last
+  .     reply: how far it is set off does not matter. (In these scenarios the
+  .     instances have talked to the server before, so they judge on a time
+  .     learned earlier, not on one they just asked for.)
   .   * Every instance of a namespace should use the option alike: one on its
   .     own clock judges leases stamped on the server's by its own (see
   .     lock.clock_skew for the margin that protects instances on their own
@@ -26,6 +28,7 @@ Feature: On Redis, instances whose clocks disagree judge every lease on the serv
 
   Scenario Outline: A lease valid on the server's clock keeps out an instance whose clock runs 10 minutes ahead: instance B <action>
     Given instance B, whose own clock runs 10 min ahead of the server's, judges expiry on the server's clock
+    And instance B has acquired and released "resource-0"
     When instance B <action>
     Then <outcome>
 
@@ -43,6 +46,7 @@ Feature: On Redis, instances whose clocks disagree judge every lease on the serv
   Scenario: A lease expired on the server's clock is taken over by an instance whose clock runs 10 minutes behind
     Given the stored lease of "resource-2" was written by instance C and expired 1 s ago on the server's clock
     And instance B, whose own clock runs 10 min behind the server's, judges expiry on the server's clock
+    And instance B has acquired and released "resource-0"
     When instance B tries to acquire "resource-2"
     Then instance B gets the lock on "resource-2"
 
