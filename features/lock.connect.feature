@@ -81,6 +81,12 @@ Feature: Opening a store by its URL
     Then starting it fails with an invalid argument error naming "client" and saying "must return bytes"
 
   @redis
-  Scenario: A Redis store built on a client of one's own names the server that client talks to
-    When an instance is started on a Redis store built on a redis-py client of its own
-    Then its store is named after the Redis server's socket
+  Scenario Outline: A Redis store built on a client of one's own names the server that client talks to: <link>
+    When an instance is started on a Redis store built on a redis-py client of its own, of "<address>"
+    Then its store is named after that address
+
+    Examples:
+      | link                      | address                   |
+      | its unix socket           | $SOCKET                   |
+      | TCP, database 3           | redis://127.0.0.1:$PORT/3 |
+      | TCP on IPv6, database 0   | redis://[::1]:$PORT/0     |

@@ -30,25 +30,35 @@ def plant_hash(context: Context, resource: str) -> None:
     _redis_world(context).world.store.plant_hash(resource)
 
 
-@when("an instance is started on a Redis store built on a redis-py client {which}")
-def start_on_own_client(context: Context, which: str) -> None:
+@when("an instance is started on a Redis store built on a redis-py client that decodes replies")
+def start_on_decoding_client(context: Context) -> None:
+    _start_on_own_client(context, _redis_world(context).redis_server.url, decodes=True)
+
+
+@when('an instance is started on a Redis store built on a redis-py client of its own, of "{address}"')
+def start_on_own_client(context: Context, address: str) -> None:
+    server = _redis_world(context).redis_server
+    context.redis_address = address.replace("$PORT", str(server.port)).replace("$SOCKET", server.url)
+    _start_on_own_client(context, context.redis_address, decodes=False)
+
+
+def _start_on_own_client(context: Context, url: str, *, decodes: bool) -> None:
     # Imported here: this module is loaded in every world, redis-py only in the Redis one.
     import redis  # noqa: PLC0415
 
     from lockspec import Coordinator  # noqa: PLC0415
     from lockspec.stores.redis import RedisLeaseStore  # noqa: PLC0415
 
-    decodes = {"that decodes replies": True, "of its own": False}[which]
-    client = redis.Redis.from_url(_redis_world(context).redis_server.url, decode_responses=decodes)
+    client = redis.Redis.from_url(url, decode_responses=decodes)
     context.add_cleanup(client.close)
     namespace = context.world.store.namespace
     context.start_outcome = start_outcome(lambda: Coordinator(RedisLeaseStore(client, namespace=namespace)))
 
 
-@then("its store is named after the Redis server's socket")
-def named_after_socket(context: Context) -> None:
+@then("its store is named after that address")
+def named_after_address(context: Context) -> None:
     where = context.start_outcome.store.where
-    assert_that(where, equal_to(context.redis_server.url), "where the store says its leases are kept")
+    assert_that(where, equal_to(context.redis_address), "where the store says its leases are kept")
 
 
 @given("the Redis server is down")
