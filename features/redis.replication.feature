@@ -43,6 +43,14 @@ Feature: On Redis, a lease can wait for replicas, so that a failover keeps it
     Then instance A fails with a storage error naming "link.sock" and "0 of 1 replicas acknowledged it within 1000 ms"
     And the lease of "resource-1" is no longer stored
 
+  Scenario: A claim whose wait for the replica lost its reply is undone and reported, not granted
+    Given instance A reaches the server through a link that can lose replies, and is granted a lease only once 1 replica acknowledged it, waiting at most 1 s
+    And instance A has acquired and released "resource-0"
+    And the link of instance A loses the reply after the next one
+    When instance A tries to acquire "resource-1"
+    Then instance A fails with a storage error naming "link.sock" and "Connection"
+    And the lease of "resource-1" is no longer stored
+
   Scenario: With the replica stalled, a renewal is a storage error
     Given instance A holds "resource-1"
     And the replica has stalled
