@@ -43,9 +43,9 @@ Feature: A holder keeps its lease alive while it works, and learns when it lost 
     Then instance B <outcome>
 
     Examples:
-      | elapsed  | outcome                       | comment                                   |
-      | 29999 ms | is refused                    | last renewal at 60 s: expires at 90 s      |
-      | 30 s     | gets the lock on "resource-1" | expired                                   |
+      | elapsed  | outcome                       | comment                               |
+      | 29999 ms | is refused                    | last renewal at 60 s: expires at 90 s |
+      | 30 s     | gets the lock on "resource-1" | expired                               |
 
   @frozen_clock
   Scenario: A paused holder learns it lost its lease as soon as it resumes
@@ -58,13 +58,19 @@ Feature: A holder keeps its lease alive while it works, and learns when it lost 
     And "resource-1" is still held by instance B with the lease it acquired
 
   @frozen_clock
-  Scenario: A holder that resumes after a pause is warned that its renewal ran late
+  Scenario Outline: A holder that resumes after a pause is warned only if its renewal ran over half an interval late: paused <elapsed>
     Given instance A keeps its lease on "resource-1" alive
     And instance A is paused
-    And 25 s have passed
+    And <elapsed> have passed
     When instance A resumes
-    Then a warning about "renewal of 'resource-1' (token <A's token>) ran 15000 ms late" was logged
+    Then <warned>
     And instance A still holds its lease on "resource-1"
+
+    Examples:
+      | elapsed  | warned                                                                                     | comment                  |
+      | 15 s     | nothing was logged at warning level or above                                               | exactly half an interval |
+      | 15001 ms | a warning about "renewal of 'resource-1' (token <A's token>) ran 5001 ms late" was logged  | 1 ms more than half      |
+      | 25 s     | a warning about "renewal of 'resource-1' (token <A's token>) ran 15000 ms late" was logged | one and a half intervals |
 
   @frozen_clock
   Scenario: A holder's late release after a takeover is refused and leaves the new lease alone

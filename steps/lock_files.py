@@ -131,6 +131,12 @@ def was_logged(context: Context, level: int, text: str) -> None:
     assert_that(logged, contains_string(expected), f"what lockspec logged at {logging.getLevelName(level)} or above")
 
 
+@then("nothing was logged at warning level or above")
+def nothing_warned(context: Context) -> None:
+    logged = [r.getMessage() for r in context.log_records if r.levelno >= logging.WARNING]
+    assert_that(logged, is_(empty()), "what lockspec logged at WARNING or above")
+
+
 def _assert_nothing_pending(context: Context) -> None:
     leftovers = sorted(path.name for path in context.world.file_store().bookkeeping_folder.glob("pending-*"))
     assert_that(leftovers, is_(empty()), "half-written lease files left behind")
