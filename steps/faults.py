@@ -10,7 +10,16 @@ from behave import given, then, when
 from behave.runner import Context
 from hamcrest import assert_that, equal_to, instance_of
 
-from lockspec import Backoff, CleanupAction, Coordinator, InvalidArgumentError, LeaseState, LockStorageError, connect
+from lockspec import (
+    Backoff,
+    CleanupAction,
+    Coordinator,
+    InvalidArgumentError,
+    LeaseState,
+    LockStorageError,
+    Policy,
+    connect,
+)
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 from steps.support.matchers import a_success, an_error
 from steps.support.parameters import python_value
@@ -49,6 +58,12 @@ def start_with_margin(context: Context, margin: str) -> None:
     _start(context, lambda: connect(context.world.lock_dir, max_clock_skew_ms=value))
 
 
+@when("an instance is started keeping what it sets aside for {period} ms")
+def start_keeping_set_aside(context: Context, period: str) -> None:
+    value: Any = python_value(period)
+    _start(context, lambda: connect(context.world.lock_dir, keep_set_aside_ms=value))
+
+
 @when("an instance is started with a backoff of base {base} ms, factor {factor}, cap {cap} ms and jitter {jitter}")
 def start_with_backoff(context: Context, base: str, factor: str, cap: str, jitter: str) -> None:
     settings: list[Any] = [python_value(text) for text in (base, factor, cap, jitter)]
@@ -83,6 +98,11 @@ def change_lease(context: Context, field: str, name: str, resource: str) -> None
 @when("someone changes the base of a backoff")
 def change_backoff(context: Context) -> None:
     _change(context, Backoff(), "base_ms", 1.0)
+
+
+@when("someone changes the clock skew margin of a lease policy")
+def change_policy(context: Context) -> None:
+    _change(context, Policy(host="host-1"), "max_clock_skew_ms", 5000)
 
 
 @when('someone changes the state in instance {name}\'s status of "{resource}"')
