@@ -20,23 +20,31 @@ Feature: Bad input gets a clear error and loses nothing
     And nothing was stored
 
     Examples:
-      | resource      | ttl_ms      | max_retries | argument    | comment                 |
-      | ""            | 30000       | 0           | resource    | empty name              |
-      | "bad\x00name" | 30000       | 0           | resource    | NUL byte                |
-      | "x" * 1025    | 30000       | 0           | resource    | longer than 1024        |
-      | 42            | 30000       | 0           | resource    | not a string            |
-      | "\ud800"      | 30000       | 0           | resource    | not encodable as UTF-8  |
-      | "resource-1"  | 0           | 0           | ttl_ms      | zero                    |
-      | "resource-1"  | -100        | 0           | ttl_ms      | negative                |
-      | "resource-1"  | nan         | 0           | ttl_ms      | NaN                     |
-      | "resource-1"  | inf         | 0           | ttl_ms      | infinite                |
-      | "resource-1"  | 1e15        | 0           | ttl_ms      | absurd: over a year     |
-      | "resource-1"  | 31536000001 | 0           | ttl_ms      | a year and 1 ms         |
-      | "resource-1"  | "30s"       | 0           | ttl_ms      | a string, not a number  |
-      | "resource-1"  | True        | 0           | ttl_ms      | a boolean, not a number |
-      | "resource-1"  | 30000       | -1          | max_retries | negative                |
-      | "resource-1"  | 30000       | 1.5         | max_retries | not a whole number      |
-      | "resource-1"  | 30000       | 10001       | max_retries | a spin, not a backoff   |
+      | resource      | ttl_ms | max_retries | argument    | comment                 |
+      | ""            | 30000  | 0           | resource    | empty name              |
+      | "bad\x00name" | 30000  | 0           | resource    | NUL byte                |
+      | "x" * 1025    | 30000  | 0           | resource    | longer than 1024        |
+      | 42            | 30000  | 0           | resource    | not a string            |
+      | "\ud800"      | 30000  | 0           | resource    | not encodable as UTF-8  |
+      | "resource-1"  | 0      | 0           | ttl_ms      | zero                    |
+      | "resource-1"  | -100   | 0           | ttl_ms      | negative                |
+      | "resource-1"  | nan    | 0           | ttl_ms      | NaN                     |
+      | "resource-1"  | inf    | 0           | ttl_ms      | infinite                |
+      | "resource-1"  | 1e15   | 0           | ttl_ms      | absurd: over a year     |
+      | "resource-1"  | "30s"  | 0           | ttl_ms      | a string, not a number  |
+      | "resource-1"  | True   | 0           | ttl_ms      | a boolean, not a number |
+      | "resource-1"  | 30000  | -1          | max_retries | negative                |
+      | "resource-1"  | 30000  | 1.5         | max_retries | not a whole number      |
+      | "resource-1"  | 30000  | 10001       | max_retries | a spin, not a backoff   |
+
+  Scenario Outline: A TTL may be as long as a year, no longer: <ttl>
+    When instance A tries to acquire "resource-1" with a TTL of <ttl>
+    Then instance A <outcome>
+
+    Examples:
+      | ttl            | outcome                                              |
+      | 8760 h         | gets the lock on "resource-1"                        |
+      | 31536000001 ms | fails with an invalid argument error naming "ttl_ms" |
 
   Scenario Outline: Releasing or renewing something that is not a lock is rejected: <action>
     When instance A tries to <action> something that is not a lock
@@ -86,15 +94,17 @@ Feature: Bad input gets a clear error and loses nothing
       | 3600001 | over an hour: a unit mistake |
       | "2s"    | a string, not a number       |
 
-  Scenario Outline: An unusable time to keep what was set aside is rejected with a message naming it: <comment>
+  Scenario Outline: What was set aside can be kept from 1 ms to ten years, no longer: <comment>
     When an instance is started keeping what it sets aside for <period> ms
-    Then starting it fails with an invalid argument error naming "keep_set_aside_ms"
+    Then <outcome>
 
     Examples:
-      | period       | comment                         |
-      | 0            | zero: purged as soon as kept    |
-      | 315360000001 | ten years and 1 ms: a unit slip |
-      | nan          | NaN                             |
+      | period       | outcome                                                                     | comment            |
+      | 1            | it keeps what it sets aside for 1 ms                                        | the shortest       |
+      | 315360000000 | it keeps what it sets aside for 315360000000 ms                             | ten years          |
+      | 0            | starting it fails with an invalid argument error naming "keep_set_aside_ms" | zero               |
+      | 315360000001 | starting it fails with an invalid argument error naming "keep_set_aside_ms" | ten years and 1 ms |
+      | nan          | starting it fails with an invalid argument error naming "keep_set_aside_ms" | NaN                |
 
   Scenario Outline: A keep-alive renewing every <interval> ms is rejected: <comment>
     Given instance A holds "resource-1" with a TTL of 30 s

@@ -151,6 +151,13 @@ def start_rejected(context: Context, argument: str) -> None:
     assert_that(context.start_outcome, an_error(InvalidArgumentError, f"invalid {argument}:"))
 
 
+@then("it keeps what it sets aside for {period:d} ms")
+def keeps_set_aside_for(context: Context, period: int) -> None:
+    started = context.start_outcome
+    assert_that(started, instance_of(Coordinator), "what starting the instance gave")
+    assert_that(started.policy.keep_set_aside_ms, equal_to(period), "how long it keeps what it sets aside")
+
+
 def _start(context: Context, start: Callable[[], Coordinator]) -> None:
     context.start_outcome = start_outcome(start)
 
