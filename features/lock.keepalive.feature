@@ -32,6 +32,7 @@ Feature: A holder keeps its lease alive while it works, and learns when it lost 
     Then instance B is refused
     And instance A still holds its lease on "resource-1"
     And instance A's lease was renewed 30 times, keeping its fencing token
+    And nothing was logged at warning level or above
 
   @frozen_clock
   Scenario Outline: A holder whose renewals stop is taken over no earlier than their last expiry: <elapsed> after the pause, <comment>
