@@ -75,13 +75,13 @@ Feature: Bad input gets a clear error and loses nothing
     Then the change is refused
 
     Examples:
-      | what                                                    |
-      | the owner of instance A's lease on "resource-1"         |
-      | the fencing token of instance A's lease on "resource-1" |
-      | the base of a backoff                                   |
-      | the clock skew margin of a lease policy                 |
-      | the state in instance A's status of "resource-1"        |
-      | the action in a cleanup report of instance A            |
+      | what                                                                     |
+      | the owner of instance A's lease on "resource-1"                          |
+      | the fencing token of instance A's lease on "resource-1"                  |
+      | the base of a backoff                                                    |
+      | the clock skew margin of a lease policy                                  |
+      | the state in instance A's status of "resource-1"                         |
+      | the action in instance A's dry-run cleanup report of an unreadable entry |
 
   Scenario Outline: An unusable clock skew margin is rejected with a message naming it: <comment>
     When an instance is started allowing for <margin> ms of clock skew

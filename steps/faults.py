@@ -111,7 +111,7 @@ def change_status(context: Context, name: str, resource: str) -> None:
     _change(context, entry, "state", LeaseState.EXPIRED)
 
 
-@when("someone changes the action in a cleanup report of instance {name}")
+@when("someone changes the action in instance {name}'s dry-run cleanup report of an unreadable entry")
 def change_cleanup_report(context: Context, name: str) -> None:
     context.world.plant("resource-2", b"INVALID{JSON")
     done = context.world.instance(name).cleanup(dry_run=True)
