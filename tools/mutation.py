@@ -35,6 +35,7 @@ import os
 import queue
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -207,19 +208,20 @@ class Worker:
         env = {**os.environ, "PYTHONPATH": str(self.folder), "PYTHONDONTWRITEBYTECODE": "1"}
         command = [sys.executable, "-m", "behave", "--stop", "--no-junit", "--format=null", *WORLDS[world]]
         started = time.monotonic()
-        try:
-            done = subprocess.run(
-                command,
-                cwd=self.folder,
-                env=env,
-                capture_output=True,
-                timeout=timeout,
-                start_new_session=True,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            return False, time.monotonic() - started
-        return done.returncode == 0, time.monotonic() - started
+        with subprocess.Popen(
+            command,
+            cwd=self.folder,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        ) as behave:
+            try:
+                code = behave.wait(timeout)
+            except subprocess.TimeoutExpired:
+                _interrupt(behave)
+                return False, time.monotonic() - started
+        return code == 0, time.monotonic() - started
 
     def test(self, mutant: Mutant) -> Outcome:
         path = self.folder / mutant.module
@@ -237,6 +239,26 @@ class Worker:
             return Outcome(mutant, "survived", "", time.monotonic() - started)
         finally:
             path.write_text(original)
+
+
+def _interrupt(behave: subprocess.Popen[bytes]) -> None:
+    """Stop a run that timed out as Ctrl-C would, so that its cleanups stop the servers and processes it started.
+
+    They live in sessions of their own, out of reach of a signal to its group;
+    its group is killed only if it has not ended after ``_GRACE_S``.
+    """
+    try:
+        os.killpg(behave.pid, signal.SIGINT)
+        behave.wait(_GRACE_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(behave.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # it ended just as its time ran out
+    behave.wait()
+
+
+#: How long a run that timed out gets to clean up after Ctrl-C.
+_GRACE_S = 20
 
 
 def baseline(worker: Worker, worlds: set[str]) -> dict[str, float]:
