@@ -53,7 +53,9 @@ from steps.support.report import report
 from steps.support.stores import KINDS, FileFixture, MemoryFixture, StoreFixture
 from steps.support.world import World
 
-FROZEN_AT = "2026-01-01 00:00:00"
+#: Where a frozen clock starts: not on a round second, so that a mistake in time arithmetic (an ``|`` for
+#: a ``+``, a ``//`` for a ``-``) cannot hide behind the zero low bits of a round number.
+FROZEN_AT = "2026-01-01 00:00:00.379"
 
 
 def _feature_duration(feature: Feature) -> float:

@@ -79,9 +79,9 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
 
   @frozen_clock
   Scenario: Tokens read as microseconds of the clock: the first one of a resource is from the next millisecond
-    Given the clock reads 2026-01-01 00:00:00.251 UTC
+    Given the clock reads 2026-01-01 00:00:00.451 UTC
     When instance A tries to acquire "resource-1"
-    Then its fencing token is 1767225600252001
+    Then its fencing token is 1767225600452001
 
   @frozen_clock
   Scenario: With the counters lost, a token still exceeds that of the lease it replaces, even one far ahead of the clock
@@ -93,10 +93,10 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
 
   @frozen_clock
   Scenario: Within one millisecond, each acquisition's token is one more than the last
-    Given the clock reads 2026-01-01 00:00:00.251 UTC
+    Given the clock reads 2026-01-01 00:00:00.451 UTC
     And instance A has acquired and released "resource-1"
     When instance B tries to acquire "resource-1"
-    Then its fencing token is 1767225600252002
+    Then its fencing token is 1767225600452002
 
   Scenario Outline: A new holder's fencing token is higher however the previous lease ended: <ending>
     Given instance A holds "resource-1" with a TTL of 100 ms
