@@ -11,6 +11,7 @@ Feature: A contender retries with exponential backoff
   .     the jitter, so that contenders that collided once do not collide again
   .     in lock-step; the same seed gives the same waits.
   .   * It retries whenever the resource is held, not only after a cleanup.
+  .     Each refusal is logged at debug level: who holds it, for how long more.
   .   * Waiting goes through the instance's clock: nothing sleeps for real,
   .     so the waits below are measured exactly on the frozen clock.
 
@@ -25,6 +26,13 @@ Feature: A contender retries with exponential backoff
     And instance B made 4 attempts
     And instance B waited 10 ms, 20 ms and 40 ms between them
     And exactly 70 ms passed on the clock while instance B tried
+
+  @frozen_clock
+  Scenario: Each refusal is logged, with the holder and how long its lease has left
+    Given instance A holds "resource-1" with a TTL of 30 s
+    And 5 s have passed
+    When instance B tries to acquire "resource-1"
+    Then a debug message about "B: 'resource-1' is held by 'A' (token <A's token>) for 25000 ms more" was logged
 
   Scenario Outline: The waits double until they reach the cap: <retries> retries, cap <cap>
     Given instance A holds "resource-1" with a TTL of 30 s

@@ -5,7 +5,7 @@
 ``{name:Name}`` reads one instance's name, "A" or "P1"; ``{names:Names}``
 reads "A and B" or "A, B and C";
 ``{name:Signal}`` reads a signal's name, "SIGTERM";
-``a{level:Level}`` reads "a warning", "an error" or "an info message";
+``a{level:Level}`` reads "a warning", "an error", "an info message" or "a debug message";
 ``{text:Text}`` is any text without a single quote, possibly empty (put it
 between single quotes: JSON keeps its double quotes). ``python_value`` reads
 an argument written in a table as the value a caller would pass.
@@ -58,9 +58,17 @@ def parse_signal(text: str) -> signal.Signals:
     return signal.Signals[text]
 
 
-@parse.with_pattern(r" warning|n error|n info message")
+_LEVELS = {
+    " warning": logging.WARNING,
+    "n error": logging.ERROR,
+    "n info message": logging.INFO,
+    " debug message": logging.DEBUG,
+}
+
+
+@parse.with_pattern("|".join(_LEVELS))
 def parse_level(text: str) -> int:
-    return {" warning": logging.WARNING, "n error": logging.ERROR, "n info message": logging.INFO}[text]
+    return _LEVELS[text]
 
 
 register_type(
