@@ -27,6 +27,14 @@ Feature: Opening a store by its URL
       | a file URL              | file://the lock directory  |
       | an in-memory space      | memory://shared-by-A-and-B |
 
+  Scenario: A coordinator built on a store of one's own takes the store and every setting by name
+    Given instance A is a coordinator built on the scenario's store, every argument given by its name
+    And instance B shares the store too
+    And instance A holds "resource-1"
+    When instance B tries to acquire "resource-1"
+    Then instance B is refused
+    And instance B sees "resource-1" held by instance A
+
   Scenario: Instances on different in-memory spaces never see each other's leases
     Given instance A is connected to "memory://left"
     And instance B is connected to "memory://right"

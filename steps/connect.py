@@ -9,7 +9,8 @@ from behave import given, then, when
 from behave.runner import Context
 from hamcrest import assert_that
 
-from lockspec import Coordinator, connect
+from lockspec import Backoff, Coordinator, connect
+from lockspec.policy import DEFAULT_KEEP_SET_ASIDE_MS
 from lockspec.stores.memory import forget_space
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 from steps.support.matchers import held_by
@@ -26,6 +27,22 @@ def connect_instances(context: Context, names: list[str], url: str) -> None:
 @given('instance {name} is connected to "{url}"')
 def connect_instance(context: Context, name: str, url: str) -> None:
     context.world.adopt(name, _connect(context, url, instance_id=name, clock=context.world.clock))
+
+
+@given("instance {name} is a coordinator built on the scenario's store, every argument given by its name")
+def build_by_keywords(context: Context, name: str) -> None:
+    world = context.world
+    store = world.store.open(world.clock)
+    coordinator = Coordinator(
+        store=store,
+        instance_id=name,
+        clock=world.clock,
+        backoff=Backoff(),
+        max_clock_skew_ms=0,
+        detect_dead_holders=True,
+        keep_set_aside_ms=DEFAULT_KEEP_SET_ASIDE_MS,
+    )
+    world.adopt(name, coordinator)
 
 
 @when('an instance connects to "{url}" with {options}')
