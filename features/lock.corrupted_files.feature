@@ -37,6 +37,18 @@ Feature: An unreadable lease file never blocks a resource
     Then instance A sees "resource-1" as set aside
     And instance A reads "set aside 1.5 h ago, unreadable: not JSON" in the status of the lease on "resource-1"
 
+  Scenario: The status lists leases by resource, each resource's lease before what was set aside of it
+    Given the stored lease of "resource-1" reads 'INVALID{JSON'
+    And instance A has cleaned up expired locks
+    And instance A holds "resource-1"
+    And instance A holds "resource-0"
+    When instance A looks at the status of every lease
+    Then instance A's status lists, in this order:
+      | resource   | state     |
+      | resource-0 | held      |
+      | resource-1 | held      |
+      | resource-1 | set aside |
+
   @frozen_clock
   Scenario Outline: What was set aside is kept for a week, then purged by cleanup: after <elapsed>
     Given the stored lease of "resource-1" reads 'INVALID{JSON'

@@ -438,6 +438,14 @@ def reads_in_status(context: Context, name: str, text: str, resource: str) -> No
     assert_that(told, contains_string(text), f"how {name}'s status describes {resource!r}")
 
 
+@then("instance {name}'s status lists, in this order:")
+def status_in_order(context: Context, name: str) -> None:
+    entries: list[LeaseStatus] = context.world.outcome(name)
+    listed = [[entry.resource, entry.state.value] for entry in entries]
+    expected = [[row["resource"], row["state"]] for row in context.table]
+    assert_that(listed, equal_to(expected), f"the resources and states of {name}'s status, in order")
+
+
 @then('instance {name} sees "{resource}" as {state}')
 def sees_as(context: Context, name: str, resource: str, state: str) -> None:
     entries: list[LeaseStatus] = context.world.outcome(name)
