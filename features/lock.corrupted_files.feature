@@ -67,6 +67,7 @@ Feature: An unreadable lease file never blocks a resource
     When instance A tries to acquire "resource-1"
     Then instance A gets the lock on "resource-1"
     And the unreadable entry was kept aside, reading '<contents>'
+    And a warning about "A: took over 'resource-1' (token <A's token>), whose lease was unreadable" was logged
 
     Examples:
       | contents                                 | comment                                     |

@@ -7,7 +7,8 @@ Feature: An expired lease can be cleaned up by any instance
   .   * A lease expires once the deciding instance's clock reaches
   .     its expiry time: the acquisition time plus the TTL.
   .   * Any instance may clean up expired leases, not only their holder.
-  .   * Cleanup never removes a valid lease, and reports what it removed.
+  .   * Cleanup never removes a valid lease, and reports (and logs) what it
+  .     removed; a dry run reports what it would remove, and does nothing.
   .   * The status says how long each lease has left: milliseconds under a
   .     second, then seconds, minutes and hours, one decimal.
 
@@ -45,6 +46,21 @@ Feature: An expired lease can be cleaned up by any instance
       | 0 ms    | is refused                    | just acquired                      |
       | 99 ms   | is refused                    | one millisecond before expiry      |
       | 5 min   | gets the lock on "resource-1" | long expired                       |
+
+  @frozen_clock
+  Scenario: Cleanup logs each lease it removes, and why
+    Given instance A holds "resource-1" with a TTL of 100 ms
+    And 150 ms have passed
+    When instance B cleans up expired locks
+    Then an info message about "B: cleaned up 'resource-1' (removed): expired 50 ms ago (held by 'A', token <A's token>)" was logged
+
+  Scenario: A dry run of cleanup says what it would remove, and neither removes nor logs anything
+    Given instance A holds "resource-1" with a TTL of 100 ms
+    And 150 ms have passed
+    When instance B looks at what a cleanup would do
+    Then the dry run would have "resource-1" removed
+    And the lease of "resource-1" is still stored
+    And nothing about "cleaned up" was logged
 
   Scenario: Cleanup leaves valid leases alone
     Given instance A holds "resource-1" with a TTL of 30 s

@@ -20,7 +20,7 @@ from hamcrest import (
     starts_with,
 )
 
-from lockspec import Backoff, Coordinator, LeaseStatus, Lock, LockLost, LockTimeout
+from lockspec import Backoff, CleanedUp, Coordinator, LeaseStatus, Lock, LockLost, LockTimeout
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 from steps.support.matchers import a_refusal, an_error, granted_to, held_by
 
@@ -293,6 +293,18 @@ def renew_other(context: Context, name: str, owner: str, resource: str) -> None:
 @given("instance {name} has cleaned up expired locks")
 def clean_up(context: Context, name: str) -> None:
     context.cleanup_report = context.world.act(name, lambda instance: instance.cleanup_expired_locks())
+
+
+@when("instance {name} looks at what a cleanup would do")
+def dry_run_cleanup(context: Context, name: str) -> None:
+    context.world.act(name, lambda instance: instance.cleanup(dry_run=True))
+
+
+@then('the dry run would have "{resource}" {action}')
+def dry_run_would(context: Context, resource: str, action: str) -> None:
+    done: list[CleanedUp] = context.world.outcome(context.world.last_actor)
+    planned = [(entry.entry.resource, entry.action.value) for entry in done]
+    assert_that(planned, equal_to([(resource, action)]), "what the dry run of cleanup would do")
 
 
 @then('instance {name} gets the lock on "{resource}"')

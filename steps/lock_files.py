@@ -131,6 +131,12 @@ def was_logged(context: Context, level: int, text: str) -> None:
     assert_that(logged, contains_string(expected), f"what lockspec logged at {logging.getLevelName(level)} or above")
 
 
+@then('nothing about "{text}" was logged')
+def nothing_logged_about(context: Context, text: str) -> None:
+    logged = [r.getMessage() for r in context.log_records if text in r.getMessage()]
+    assert_that(logged, is_(empty()), f"what lockspec logged about {text!r}")
+
+
 @then("nothing was logged at warning level or above")
 def nothing_warned(context: Context) -> None:
     logged = [r.getMessage() for r in context.log_records if r.levelno >= logging.WARNING]
