@@ -35,6 +35,18 @@ Feature: Opening a store by its URL
     Then instance B is refused
     And instance B sees "resource-1" held by instance A
 
+  @processes
+  Scenario Outline: By default, a coordinator takes over at once the lease of a holder whose process is gone: <how>
+    Given a process that has since exited holds "resource-1" with a TTL of 30 s
+    And instance C is <how>
+    When instance C tries to acquire "resource-1"
+    Then instance C gets the lock on "resource-1"
+
+    Examples:
+      | how                                                           |
+      | connected to "the scenario's store"                           |
+      | a coordinator built on the scenario's store, with no settings |
+
   Scenario: Instances on different in-memory spaces never see each other's leases
     Given instance A is connected to "memory://left"
     And instance B is connected to "memory://right"
@@ -94,7 +106,7 @@ Feature: Opening a store by its URL
     Then its store is named after that address
 
     Examples:
-      | link                      | address                   |
-      | its unix socket           | $SOCKET                   |
-      | TCP, database 3           | redis://127.0.0.1:$PORT/3 |
-      | TCP on IPv6, database 0   | redis://[::1]:$PORT/0     |
+      | link                    | address                   |
+      | its unix socket         | $SOCKET                   |
+      | TCP, database 3         | redis://127.0.0.1:$PORT/3 |
+      | TCP on IPv6, database 0 | redis://[::1]:$PORT/0     |

@@ -123,9 +123,14 @@ Feature: Bad input gets a clear error and loses nothing
     When an instance is started with the instance id ''
     Then starting it fails with an invalid argument error naming "instance_id"
 
-  Scenario: An instance is given a store, not a path: the error points to lockspec.connect
-    When an instance is started with a lock directory's path where its store belongs
+  Scenario Outline: An instance is given a store, not <what>: the error points to lockspec.connect
+    When an instance is started with <what> where its store belongs
     Then starting it fails with an invalid argument error naming "store" and saying "lockspec.connect"
+
+    Examples:
+      | what                     |
+      | a lock directory's path  |
+      | an object with no leases |
 
   @file
   Scenario: A lock directory that is a regular file is reported as a storage error

@@ -45,6 +45,12 @@ def build_by_keywords(context: Context, name: str) -> None:
     world.adopt(name, coordinator)
 
 
+@given("instance {name} is a coordinator built on the scenario's store, with no settings")
+def build_with_defaults(context: Context, name: str) -> None:
+    world = context.world
+    world.adopt(name, Coordinator(world.store.open(world.clock), name))
+
+
 @when('an instance connects to "{url}" with {options}')
 def try_connect(context: Context, url: str, options: str) -> None:
     context.start_outcome = start_outcome(lambda: _connect(context, url, **_options(options)))
@@ -57,8 +63,12 @@ def sees_held(context: Context, viewer: str, resource: str, holder: str) -> None
 
 
 def _connect(context: Context, url: str, **options: Any) -> Coordinator:
-    """``connect`` to ``url`` ("the lock directory" stands for the scenario's); in-memory spaces are forgotten after."""
+    """``connect`` to ``url``, in which "the lock directory" and "the scenario's store" stand for theirs.
+
+    In-memory spaces are forgotten after the scenario.
+    """
     text = url.replace("the lock directory", str(context.world.lock_dir))
+    text = text.replace("the scenario's store", context.world.store.url())
     if text.startswith("memory://"):
         parts = urlsplit(text)
         context.add_cleanup(forget_space, parts.netloc + parts.path)

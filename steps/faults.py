@@ -75,10 +75,10 @@ def start_with_id(context: Context, instance_id: str) -> None:
     _start(context, lambda: connect(context.world.lock_dir, instance_id=instance_id))
 
 
-@when("an instance is started with a lock directory's path where its store belongs")
-def start_on_path(context: Context) -> None:
-    path: Any = context.world.lock_dir
-    _start(context, lambda: Coordinator(path))
+@when("an instance is started with {what} where its store belongs")
+def start_on_non_store(context: Context, what: str) -> None:
+    given: Any = {"a lock directory's path": context.world.lock_dir, "an object with no leases": object()}[what]
+    _start(context, lambda: Coordinator(given))
 
 
 @when("instance {name} tries to {action} something that is not a lock")

@@ -300,7 +300,13 @@ def dry_run_cleanup(context: Context, name: str) -> None:
     context.world.act(name, lambda instance: instance.cleanup(dry_run=True))
 
 
+@when("instance {name} cleans up expired locks, asking what was done")
+def cleanup_reporting(context: Context, name: str) -> None:
+    context.world.act(name, lambda instance: instance.cleanup())
+
+
 @then('the dry run would have "{resource}" {action}')
+@then('the cleanup had "{resource}" {action}')
 def dry_run_would(context: Context, resource: str, action: str) -> None:
     done: list[CleanedUp] = context.world.outcome(context.world.last_actor)
     planned = [(entry.entry.resource, entry.action.value) for entry in done]
