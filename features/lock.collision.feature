@@ -44,4 +44,4 @@ Feature: Only one instance holds a resource at a time
     And instance U holds "resource-1"
     When instance V tries to acquire "resource-1"
     Then instance V is refused
-    And the holder of "resource-1" is named after this host and its process, and is not instance V
+    And the holder of "resource-1" is named after this host and its process, with 8 random hex digits, and is not instance V

@@ -5,7 +5,7 @@ Feature: An expired lease can be cleaned up by any instance
 
   . RULES:
   .   * A lease expires once the deciding instance's clock reaches
-  .     its expiry time: the acquisition time plus the TTL.
+  .     its expiry time: the acquisition time plus the TTL (30 s by default).
   .   * Any instance may clean up expired leases, not only their holder.
   .   * Cleanup never removes a valid lease, and reports (and logs) what it
   .     removed; a dry run reports what it would remove, and does nothing.
@@ -14,6 +14,11 @@ Feature: An expired lease can be cleaned up by any instance
 
   Background:
     Given instances A and B share a store
+
+  @frozen_clock
+  Scenario: Unless told otherwise, a lease lasts 30 s
+    When instance A tries to acquire "resource-1"
+    Then instance A's lease on "resource-1" expires 30 s after it was acquired
 
   Scenario: A non-owner cleans up an expired lease and frees its resource (plan 2.2)
     Given instance A holds "resource-1" with a TTL of 100 ms

@@ -28,6 +28,13 @@ Feature: A contender retries with exponential backoff
     And exactly 70 ms passed on the clock while instance B tried
 
   @frozen_clock
+  Scenario: Unless told otherwise, an instance waiting for a held resource gives up after 5 s
+    Given instance A holds "resource-1"
+    When instance B waits to acquire "resource-1"
+    Then instance B fails with a timeout naming "resource-1" and "A"
+    And exactly 5 s passed on the clock while instance B tried
+
+  @frozen_clock
   Scenario: Each refusal is logged, with the holder and how long its lease has left
     Given instance A holds "resource-1" with a TTL of 30 s
     And 5 s have passed

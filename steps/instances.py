@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 from behave import given, then, when
@@ -15,9 +16,9 @@ from hamcrest import (
     greater_than,
     is_,
     is_not,
+    matches_regexp,
     none,
     not_none,
-    starts_with,
 )
 
 from lockspec import Backoff, CleanedUp, Coordinator, LeaseStatus, Lock, LockLost, LockTimeout
@@ -174,6 +175,11 @@ def acquire_blocking(context: Context, name: str, timeout: float, resource: str)
         return lease
 
     context.world.act(name, enter)
+
+
+@when('instance {name} waits to acquire "{resource}"')
+def acquire_with_default_timeout(context: Context, name: str, resource: str) -> None:
+    context.world.act(name, lambda instance: instance.acquire(resource))
 
 
 @given('instance {name} has waited up to {timeout:Duration} to acquire "{resource}"')
@@ -385,12 +391,16 @@ def cleanup_reports_three(context: Context, first: str, second: str) -> None:
     assert_that(context.cleanup_report, contains_inanyorder(first, second, context.long_name))
 
 
-@then('the holder of "{resource}" is named after this host and its process, and is not instance {name}')
+@then(
+    'the holder of "{resource}" is named after this host and its process, with 8 random hex digits,'
+    " and is not instance {name}"
+)
 def holder_named_after_process(context: Context, resource: str, name: str) -> None:
     lease = context.world.holder(resource)
     assert_that(lease, is_(not_none()), f"a lease on {resource!r}")
     # The lease records the pid of the process that acquired it: this one, or an instance process.
-    assert_that(lease.owner, starts_with(f"{socket.gethostname()}-{lease.pid}-"), "the holder's instance id")
+    named = f"^{re.escape(socket.gethostname())}-{lease.pid}-[0-9a-f]{{8}}$"
+    assert_that(lease.owner, matches_regexp(named), "the holder's instance id")
     assert_that(lease.owner, is_not(equal_to(context.world.instance(name).instance_id)), f"{name}'s instance id")
 
 
@@ -423,6 +433,13 @@ def renewal_granted(context: Context, name: str, resource: str) -> None:
     renewed = context.world.outcome(name)
     assert_that(renewed, granted_to(context.world.id_of(name), resource), f"what {name}'s renewal returned")
     assert_that(renewed.lock_id, equal_to(context.world.lease_of(name, resource).lock_id), "the renewed lock id")
+
+
+@then('instance {name}\'s lease on "{resource}" expires {ttl:Duration} after it was acquired')
+def expires_after_acquired(context: Context, name: str, resource: str, ttl: float) -> None:
+    lease = context.world.lease_of(name, resource)
+    assert_that(lease.expires_at_ms - lease.acquired_at_ms, equal_to(ttl), f"the TTL of {name}'s lease")
+    assert_that(context.world.holder(resource), equal_to(lease), "the lease stored")
 
 
 @then('the lease on "{resource}" expires {ttl:Duration} from now')
