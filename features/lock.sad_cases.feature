@@ -123,6 +123,15 @@ Feature: Bad input gets a clear error and loses nothing
     When an instance is started with the instance id ''
     Then starting it fails with an invalid argument error naming "instance_id"
 
+  Scenario Outline: An instance id may be up to 256 characters long, no longer: <length>
+    When an instance is started with an instance id of <length> characters
+    Then <outcome>
+
+    Examples:
+      | length | outcome                                                               |
+      | 256    | it is known by that instance id                                       |
+      | 257    | starting it fails with an invalid argument error naming "instance_id" |
+
   Scenario Outline: An instance is given a store, not <what>: the error points to lockspec.connect
     When an instance is started with <what> where its store belongs
     Then starting it fails with an invalid argument error naming "store" and saying "lockspec.connect"

@@ -75,6 +75,19 @@ def start_with_id(context: Context, instance_id: str) -> None:
     _start(context, lambda: connect(context.world.lock_dir, instance_id=instance_id))
 
 
+@when("an instance is started with an instance id of {length:d} characters")
+def start_with_long_id(context: Context, length: int) -> None:
+    context.instance_id = "i" * length
+    _start(context, lambda: connect(context.world.lock_dir, instance_id=context.instance_id))
+
+
+@then("it is known by that instance id")
+def known_by_id(context: Context) -> None:
+    started = context.start_outcome
+    assert_that(started, instance_of(Coordinator), "what starting the instance gave")
+    assert_that(started.instance_id, equal_to(context.instance_id), "its instance id")
+
+
 @when("an instance is started with {what} where its store belongs")
 def start_on_non_store(context: Context, what: str) -> None:
     given: Any = {"a lock directory's path": context.world.lock_dir, "an object with no leases": object()}[what]
