@@ -49,11 +49,11 @@ Feature: A contender retries with exponential backoff
     And instance B waited <waits> between them
 
     Examples:
-      | retries | cap    | attempts | waits                                   |
-      | 0       | 1 s    | 1        | no time                                 |
-      | 1       | 1 s    | 2        | 10 ms                                   |
-      | 5       | 50 ms  | 6        | 10 ms, 20 ms, 40 ms, 50 ms and 50 ms    |
-      | 8       | 1 s    | 9        | 10 ms, 20 ms, 40 ms, 80 ms, 160 ms, 320 ms, 640 ms and 1 s |
+      | retries | cap   | attempts | waits                                                      |
+      | 0       | 1 s   | 1        | no time                                                    |
+      | 1       | 1 s   | 2        | 10 ms                                                      |
+      | 5       | 50 ms | 6        | 10 ms, 20 ms, 40 ms, 50 ms and 50 ms                       |
+      | 8       | 1 s   | 9        | 10 ms, 20 ms, 40 ms, 80 ms, 160 ms, 320 ms, 640 ms and 1 s |
 
   Scenario Outline: Jitter shortens each wait by at most its fraction, alike for the same seed: jitter <jitter>
     Given instance A holds "resource-1" with a TTL of 30 s
@@ -106,12 +106,17 @@ Feature: A contender retries with exponential backoff
     And instance B made 3 attempts
 
   @frozen_clock
-  Scenario: A blocking acquisition gives up at its deadline with a timeout error naming the holder
+  Scenario Outline: A blocking acquisition makes its last attempt at its deadline, then names the holder: within <timeout>
     Given instance A holds "resource-1" with a TTL of 30 s
-    When instance B waits up to 100 ms to acquire "resource-1"
+    When instance B waits up to <timeout> to acquire "resource-1"
     Then instance B fails with a timeout naming "resource-1" and "A"
-    And instance B waited 10 ms, 20 ms, 40 ms and 30 ms between them
-    And exactly 100 ms passed on the clock while instance B tried
+    And instance B waited <waits> between them
+    And exactly <timeout> passed on the clock while instance B tried
+
+    Examples:
+      | timeout | waits                         | comment                             |
+      | 100 ms  | 10 ms, 20 ms, 40 ms and 30 ms | the last wait cut short             |
+      | 31 ms   | 10 ms, 20 ms and 1 ms         | even 1 ms before the deadline waits |
 
   Scenario: A blocking acquisition holds the resource only inside its block
     When instance B works on "resource-1" under its lock, waiting up to 1 s to get it
