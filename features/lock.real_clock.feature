@@ -6,7 +6,8 @@ Feature: On the real clock, a wait lasts as long as it says
 
   . RULES:
   .   * A contender sleeps out each wait of its backoff schedule before it
-  .     tries again: it gives up no sooner than the waits add up to.
+  .     tries again: it gives up no sooner than the waits add up to, and a
+  .     waiting one once its timeout has passed, however late its last wait ended.
   .   * A keep-alive renews every third of the TTL: in one second, a lease of
   .     600 ms is renewed about five times, keeping it held throughout.
   .   Every other scenario runs on a frozen clock, where waits take no time;
@@ -20,6 +21,12 @@ Feature: On the real clock, a wait lasts as long as it says
     And instance B backs off 100 ms each time
     When instance B tries to acquire "resource-1" with up to 3 retries
     Then instance B is refused
+    And instance B tried for at least 300 ms
+
+  Scenario: A contender waiting for a held resource gives up once its timeout has passed, not before
+    Given instance A holds "resource-1" with a TTL of 30 s
+    When instance B waits up to 300 ms to acquire "resource-1"
+    Then instance B fails with a timeout naming "resource-1" and "A"
     And instance B tried for at least 300 ms
 
   @in_process

@@ -13,6 +13,11 @@ Feature: Only the holder of an acquisition can release it
   Background:
     Given instances A and B share a store
 
+  Scenario: Each acquisition has a lock id of its own, 32 random hex digits
+    Given instance A has acquired and released "resource-1"
+    When instance A tries to acquire "resource-1"
+    Then instance A's two acquisitions of "resource-1" have lock ids of 32 hex digits each, and they differ
+
   Scenario: A non-owner's release is refused quietly and the lease stays (plan 2.5)
     Given instance A holds "resource-1"
     When instance B tries to release instance A's lock on "resource-1"

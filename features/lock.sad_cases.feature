@@ -83,6 +83,10 @@ Feature: Bad input gets a clear error and loses nothing
       | the state in instance A's status of "resource-1"                         |
       | the action in instance A's dry-run cleanup report of an unreadable entry |
 
+  Scenario: A clock skew margin of up to an hour is accepted, and told back
+    When an instance is started allowing for 3600000 ms of clock skew
+    Then it allows for 3600000 ms of clock skew, and detects dead holders
+
   Scenario Outline: An unusable clock skew margin is rejected with a message naming it: <comment>
     When an instance is started allowing for <margin> ms of clock skew
     Then starting it fails with an invalid argument error naming "max_clock_skew_ms"

@@ -9,7 +9,9 @@ Feature: Work under a with-block keeps its lease, and learns at the end if it lo
   .     runs (renewed every third of its TTL) and releases it at the end.
   .   * If the lease was lost at any moment during the block (broken, or taken
   .     over after it expired), leaving the block raises a lost-lease error
-  .     (LockLost) naming the resource. A lost lease is never taken again.
+  .     (LockLost) naming the resource; a block that raised an error of its
+  .     own raises that one, with a note of the loss. A lost lease is never
+  .     taken again.
   .   * Without a keep-alive, the lease lasts its TTL, and a block that
   .     outlasts it learns of a takeover the same way.
 
@@ -27,6 +29,12 @@ Feature: Work under a with-block keeps its lease, and learns at the end if it lo
     Given instance C will break the lease on "resource-1" 45 s from now
     When instance A works on "resource-1" under its lock for 100 s with a TTL of 30 s
     Then instance A is told, as its block ends, that it lost its lease on "resource-1"
+    And "resource-1" is free
+
+  Scenario: A block that fails after its lease was broken raises its own error, with a note of the loss
+    Given instance C will break the lease on "resource-1" 45 s from now
+    When instance A works on "resource-1" under its lock for 100 s with a TTL of 30 s, then fails with "disk full"
+    Then instance A's block raised its own error "disk full", noting that it lost its lease on "resource-1"
     And "resource-1" is free
 
   Scenario: Without a keep-alive, a block whose lease expired and was taken over learns it when the block ends

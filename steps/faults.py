@@ -81,6 +81,14 @@ def start_with_long_id(context: Context, length: int) -> None:
     _start(context, lambda: connect(context.world.lock_dir, instance_id=context.instance_id))
 
 
+@then("it allows for {margin:d} ms of clock skew, and detects dead holders")
+def told_settings(context: Context, margin: int) -> None:
+    started = context.start_outcome
+    assert_that(started, instance_of(Coordinator), "what starting the instance gave")
+    told = (started.max_clock_skew_ms, started.detect_dead_holders)
+    assert_that(told, equal_to((margin, True)), "the clock skew margin and dead-holder detection it tells")
+
+
 @then("it is known by that instance id")
 def known_by_id(context: Context) -> None:
     started = context.start_outcome

@@ -14,6 +14,7 @@ from hamcrest import (
     empty,
     equal_to,
     greater_than,
+    instance_of,
     is_,
     is_not,
     matches_regexp,
@@ -212,18 +213,42 @@ def work_for_without_keepalive(context: Context, name: str, resource: str, durat
     _work_under_lock(context, name, resource, duration, ttl, keep_alive=False)
 
 
+@when(
+    'instance {name} works on "{resource}" under its lock for {duration:Duration} with a TTL of {ttl:Duration},'
+    ' then fails with "{message}"'
+)
+def work_then_fail(context: Context, *, name: str, resource: str, duration: float, ttl: float, message: str) -> None:
+    _work_under_lock(context, name, resource, duration, ttl, keep_alive=True, failing_with=message)
+
+
+class WorkFailed(Exception):
+    """The error of the work done under a lock, as a caller's own code would raise it."""
+
+
 def _work_under_lock(
-    context: Context, name: str, resource: str, duration: float, ttl: float, *, keep_alive: bool
+    context: Context,
+    name: str,
+    resource: str,
+    duration: float,
+    ttl: float,
+    *,
+    keep_alive: bool,
+    failing_with: str | None = None,
 ) -> None:
-    def work(instance: Coordinator) -> Lock:
+    def work(instance: Coordinator) -> Lock | WorkFailed:
         # Kept alive by default: only the other case says so.
         if keep_alive:
             block = instance.lock(resource, ttl_ms=ttl, timeout_ms=1000)
         else:
             block = instance.lock(resource, ttl_ms=ttl, timeout_ms=1000, keep_alive=False)
-        with block as lease:
-            context.world.clock.advance(duration)
-            return lease
+        try:
+            with block as lease:
+                context.world.clock.advance(duration)
+                if failing_with is not None:
+                    raise WorkFailed(failing_with)
+                return lease
+        except WorkFailed as failed:
+            return failed
 
     context.world.act(name, work)
 
@@ -246,6 +271,23 @@ def work_ended_holding(context: Context, name: str, resource: str) -> None:
 @then('instance {name} is told, as its block ends, that it lost its lease on "{resource}"')
 def told_lost_at_block_end(context: Context, name: str, resource: str) -> None:
     assert_that(context.world.outcome(name), an_error(LockLost, repr(resource), "lost the lease"))
+
+
+@then('instance {name}\'s block raised its own error "{message}", noting that it lost its lease on "{resource}"')
+def own_error_noting_loss(context: Context, name: str, message: str, resource: str) -> None:
+    failed = context.world.outcome(name)
+    assert_that(failed, instance_of(WorkFailed), f"what instance {name}'s block raised")
+    assert_that(str(failed), equal_to(message), "the message of the work's own error")
+    notes = "\n".join(getattr(failed, "__notes__", []))
+    assert_that(notes, contains_string(f"lost the lease on {resource!r}"), "the notes added to the work's error")
+
+
+@then('instance {name}\'s two acquisitions of "{resource}" have lock ids of 32 hex digits each, and they differ')
+def distinct_lock_ids(context: Context, name: str, resource: str) -> None:
+    ids = [context.world.lease_of(name, resource, which=which).lock_id for which in (0, 1)]
+    for lock_id in ids:
+        assert_that(lock_id, matches_regexp("^[0-9a-f]{32}$"), f"a lock id of {name}'s on {resource!r}")
+    assert_that(ids[0], is_not(equal_to(ids[1])), "the lock ids of the two acquisitions")
 
 
 @when('instance {name} releases its lock on "{resource}"')
