@@ -92,6 +92,14 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
     Then its fencing token is 100000000000000000002
 
   @frozen_clock
+  Scenario: A token issued milliseconds after the last one is from the clock's later millisecond
+    Given the clock reads 2026-01-01 00:00:00.451 UTC
+    And instance A has acquired and released "resource-1"
+    And 5 ms have passed
+    When instance B tries to acquire "resource-1"
+    Then its fencing token is 1767225600456001
+
+  @frozen_clock
   Scenario: Within one millisecond, each acquisition's token is one more than the last
     Given the clock reads 2026-01-01 00:00:00.451 UTC
     And instance A has acquired and released "resource-1"
@@ -130,6 +138,19 @@ Feature: Holders renew their leases, and fencing tokens order every acquisition
     When instance B tries to acquire "resource-1"
     Then instance B gets the lock on "resource-1"
     And its fencing token is 1 followed by 40 zeros
+
+  @memory @redis @frozen_clock
+  Scenario Outline: An unreadable fencing counter of up to 40 bytes is shown whole in the warning: <count> bytes
+    Given instance A has acquired and released "resource-1"
+    And the fencing counter of "resource-1" holds <count> bytes of garbage
+    When instance B tries to acquire "resource-1"
+    Then instance B gets the lock on "resource-1"
+    And a warning about "was unreadable (b'<shown>'); tokens continue from the clock" was logged
+
+    Examples:
+      | count | shown                                    |
+      | 1     | #                                        |
+      | 40    | ######################################## |
 
   @memory @redis @frozen_clock
   Scenario: A fencing counter of 41 digits is unreadable: tokens go on from the clock, with a warning

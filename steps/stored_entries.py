@@ -29,6 +29,11 @@ def long_counter(context: Context, resource: str, count: int) -> None:
     context.world.store.set_counter(resource, b"9" * count)
 
 
+@given('the fencing counter of "{resource}" holds {count:d} bytes of garbage')
+def garbage_counter(context: Context, resource: str, count: int) -> None:
+    context.world.store.set_counter(resource, b"#" * count)
+
+
 @then('the lease of "{resource}" is no longer stored')
 def no_longer_stored(context: Context, resource: str) -> None:
     assert_that(context.world.store.stored(resource), is_(none()), f"what the store holds for {resource!r}")
