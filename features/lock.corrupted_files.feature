@@ -78,6 +78,7 @@ Feature: An unreadable lease file never blocks a resource
       | {"format": 1, "resource": "resource-1"}  | fields missing                              |
       | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": "soon", "expires_at_ms": 1, "fencing_token": 1, "ttl_ms": 1} | a mistyped field |
       | {"format": 1, "resource": "resource-2", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1, "ttl_ms": 1} | a lease of another resource |
+      | {"format": 1, "resource": "resource-0", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1, "ttl_ms": 1} | a lease of a resource named before it |
       | {"format": 99}                           | an unknown format                           |
       | {"format": 2, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1, "ttl_ms": 1} | a future format version: not guessed at |
       | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 1} | no TTL |
@@ -94,6 +95,16 @@ Feature: An unreadable lease file never blocks a resource
     When instance A tries to acquire "resource-1"
     Then instance A gets the lock on "resource-1"
     And the unreadable entry was kept aside, 1024 KiB long
+
+  Scenario Outline: A lease is at most 64 KiB, however valid the JSON beyond: <size> bytes
+    Given the stored lease of "resource-1" is a valid lease of instance C, padded with spaces to <size> bytes
+    When instance A tries to acquire "resource-1"
+    Then instance A <outcome>
+
+    Examples:
+      | size  | outcome                       |
+      | 65536 | is refused                    |
+      | 65537 | gets the lock on "resource-1" |
 
   Scenario: A lease file nested too deep to parse is unreadable, not a crash
     Given the stored lease of "resource-1" is JSON nested 5120 levels deep

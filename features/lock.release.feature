@@ -18,6 +18,13 @@ Feature: Only the holder of an acquisition can release it
     When instance A tries to acquire "resource-1"
     Then instance A's two acquisitions of "resource-1" have lock ids of 32 hex digits each, and they differ
 
+  Scenario: A holder releasing with the lease as it first acquired it, after renewing it, releases it: one acquisition
+    Given instance A holds "resource-1" with a TTL of 30 s
+    And instance A has renewed its lock on "resource-1" for 60 s
+    When instance A releases its first lock on "resource-1"
+    Then the release by instance A succeeds
+    And "resource-1" is free
+
   Scenario: A non-owner's release is refused quietly and the lease stays (plan 2.5)
     Given instance A holds "resource-1"
     When instance B tries to release instance A's lock on "resource-1"

@@ -6,6 +6,7 @@ from behave import given, then
 from behave.runner import Context
 from hamcrest import assert_that, equal_to, has_length, is_, none, not_none
 
+from lockspec.lease import Lock, encode_lease
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 
 
@@ -17,6 +18,12 @@ def plant_text(context: Context, resource: str, contents: str) -> None:
 @given('the stored lease of "{resource}" is {size:d} KiB of garbage')
 def plant_garbage(context: Context, resource: str, size: int) -> None:
     context.world.plant(resource, b"\xff" * size * 1024)
+
+
+@given('the stored lease of "{resource}" is a valid lease of instance {name}, padded with spaces to {size:d} bytes')
+def plant_padded_lease(context: Context, resource: str, name: str, size: int) -> None:
+    lease = Lock(resource, "c" * 32, name, 0, 99_999_999_999_999, 7, 30_000)
+    context.world.plant(resource, encode_lease(lease).ljust(size))
 
 
 @given('the stored lease of "{resource}" is JSON nested {depth:d} levels deep')
