@@ -25,6 +25,13 @@ Feature: Only the holder of an acquisition can release it
     Then the release by instance A succeeds
     And "resource-1" is free
 
+  Scenario: A holder whose lease was overwritten with garbage is refused its release, and the garbage stays for cleanup
+    Given instance A holds "resource-1"
+    And the stored lease of "resource-1" reads 'INVALID{JSON'
+    When instance A releases its lock on "resource-1"
+    Then the release by instance A is refused
+    And the stored lease of "resource-1" still reads 'INVALID{JSON'
+
   Scenario: A non-owner's release is refused quietly and the lease stays (plan 2.5)
     Given instance A holds "resource-1"
     When instance B tries to release instance A's lock on "resource-1"
