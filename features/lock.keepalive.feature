@@ -49,6 +49,14 @@ Feature: A holder keeps its lease alive while it works, and learns when it lost 
       | 30 s     | gets the lock on "resource-1" | expired                               |
 
   @frozen_clock
+  Scenario: A holder whose lease was broken is told once, however long it runs on
+    Given instance A keeps its lease on "resource-1" alive
+    And instance B will break the lease on "resource-1" 15 s from now
+    When 5 min pass
+    Then instance A is told it lost its lease on "resource-1" because "another instance took it over, or it was cleaned up or broken"
+    And "resource-1" is free
+
+  @frozen_clock
   Scenario: A paused holder learns it lost its lease as soon as it resumes
     Given instance A keeps its lease on "resource-1" alive
     And instance A is paused
