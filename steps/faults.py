@@ -83,17 +83,14 @@ def start_with_long_id(context: Context, length: int) -> None:
 
 @then("it allows for {margin:d} ms of clock skew, and detects dead holders")
 def told_settings(context: Context, margin: int) -> None:
-    started = context.start_outcome
-    assert_that(started, instance_of(Coordinator), "what starting the instance gave")
+    started = _started(context)
     told = (started.max_clock_skew_ms, started.detect_dead_holders)
     assert_that(told, equal_to((margin, True)), "the clock skew margin and dead-holder detection it tells")
 
 
 @then("it is known by that instance id")
 def known_by_id(context: Context) -> None:
-    started = context.start_outcome
-    assert_that(started, instance_of(Coordinator), "what starting the instance gave")
-    assert_that(started.instance_id, equal_to(context.instance_id), "its instance id")
+    assert_that(_started(context).instance_id, equal_to(context.instance_id), "its instance id")
 
 
 @when("an instance is started with {what} where its store belongs")
@@ -174,13 +171,19 @@ def start_rejected(context: Context, argument: str) -> None:
 
 @then("it keeps what it sets aside for {period:d} ms")
 def keeps_set_aside_for(context: Context, period: int) -> None:
-    started = context.start_outcome
-    assert_that(started, instance_of(Coordinator), "what starting the instance gave")
-    assert_that(started.policy.keep_set_aside_ms, equal_to(period), "how long it keeps what it sets aside")
+    assert_that(_started(context).policy.keep_set_aside_ms, equal_to(period), "how long it keeps what it sets aside")
 
 
 def _start(context: Context, start: Callable[[], Coordinator]) -> None:
     context.start_outcome = start_outcome(start)
+
+
+def _started(context: Context) -> Coordinator:
+    """The coordinator the last start step made; it fails the step if starting it failed."""
+    started = context.start_outcome
+    if not isinstance(started, Coordinator):
+        raise AssertionError(f"what starting the instance gave: {started!r}, not a coordinator")
+    return started
 
 
 @then('instance {name} fails with a storage error naming "{first}" and "{second}"')
