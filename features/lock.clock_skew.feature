@@ -49,6 +49,13 @@ Feature: Instances whose clocks disagree do not steal live leases
       | 28 s     | expired 0 ms ago, within the clock skew margin  | B's clock reads the expiry itself   |
       | 29 s     | expired 1.0 s ago, within the clock skew margin | half the margin used                |
 
+  Scenario: What an instance sets aside is dated on its own clock
+    Given instance B's clock runs 2 h ahead, and it allows for 0 ms of clock skew
+    And the stored lease of "resource-2" reads 'INVALID{JSON'
+    And instance B has cleaned up expired locks
+    When instance B looks at the status of every lease
+    Then instance B reads "set aside 0 ms ago, unreadable: not JSON" in the status of the lease on "resource-2"
+
   Scenario: The status agrees with the margin: a lease it still respects is held
     Given instance B's clock runs 2 s ahead, and it allows for 2 s of clock skew
     And 29 s have passed

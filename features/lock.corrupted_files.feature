@@ -54,13 +54,14 @@ Feature: An unreadable lease file never blocks a resource
     Given the stored lease of "resource-1" reads 'INVALID{JSON'
     And instance A has cleaned up expired locks
     And <elapsed> have passed
-    When instance A cleans up expired locks
+    When instance A cleans up expired locks, asking what was done
     Then the unreadable entry <outcome>
+    And the cleanup <report>
 
     Examples:
-      | elapsed | outcome                                   |
-      | 167 h   | was kept aside, reading 'INVALID{JSON'    |
-      | 168 h   | was purged                                |
+      | elapsed | outcome                                | report                     |
+      | 167 h   | was kept aside, reading 'INVALID{JSON' | did nothing                |
+      | 168 h   | was purged                             | had "resource-1" purged    |
 
   Scenario Outline: An instance takes over a resource whose lease file is unreadable: <comment> (plan 2.6)
     Given the stored lease of "resource-1" reads '<contents>'

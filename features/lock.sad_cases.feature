@@ -82,6 +82,8 @@ Feature: Bad input gets a clear error and loses nothing
       | the clock skew margin of a lease policy                                  |
       | the state in instance A's status of "resource-1"                         |
       | the action in instance A's dry-run cleanup report of an unreadable entry |
+      | the lease in what the store holds for "resource-1", as observed          |
+      | the problem of an entry the store set aside                              |
 
   Scenario: A clock skew margin of up to an hour is accepted, and told back
     When an instance is started allowing for 3600000 ms of clock skew

@@ -30,6 +30,14 @@ Feature: The defects of the plan's original coordinator stay fixed
       Then instance B is refused
       And "resource-1" is still held by instance C with the lease it acquired
 
+    @in_process
+    Scenario: An instance whose takeover finds the lease released meanwhile gets nothing, and no error
+      Given instance A holds "resource-1" with a TTL of 100 ms
+      And 150 ms have passed
+      When instance B tries to acquire "resource-1", but instance A releases it right after B has looked
+      Then instance B is refused
+      And the lease of "resource-1" is no longer stored
+
   Rule: 3. Cleanup never deletes a lease that was replaced after it looked
 
     @in_process
@@ -39,6 +47,14 @@ Feature: The defects of the plan's original coordinator stay fixed
       When instance B cleans up expired locks, but instance C takes over "resource-1" right after B has looked
       Then the cleanup reports nothing
       And "resource-1" is still held by instance C with the lease it acquired
+
+    @in_process
+    Scenario: A cleanup that finds the lease released meanwhile reports nothing, and no error
+      Given instance A holds "resource-1" with a TTL of 100 ms
+      And 150 ms have passed
+      When instance B cleans up expired locks, but instance A releases "resource-1" right after B has looked
+      Then the cleanup reports nothing
+      And the lease of "resource-1" is no longer stored
 
   Rule: 4. Distinct resource names are distinct locks, always inside the lock directory
 

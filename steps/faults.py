@@ -136,6 +136,26 @@ def change_cleanup_report(context: Context, name: str) -> None:
     _change(context, done[0], "action", CleanupAction.PURGED)
 
 
+@when('someone changes the lease in what the store holds for "{resource}", as observed')
+def change_observation(context: Context, resource: str) -> None:
+    store = context.world.store.open(context.world.clock)
+    try:
+        _change(context, store.observe(resource), "lease", None)
+    finally:
+        store.close()
+
+
+@when("someone changes the problem of an entry the store set aside")
+def change_set_aside(context: Context) -> None:
+    context.world.plant("resource-2", b"INVALID{JSON")
+    context.world.instance("A").cleanup_expired_locks()
+    store = context.world.store.open(context.world.clock)
+    try:
+        _change(context, next(iter(store.kept_aside())), "problem", "none")
+    finally:
+        store.close()
+
+
 @then("the change is refused")
 def change_refused(context: Context) -> None:
     value, field, before, error = context.change

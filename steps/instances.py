@@ -361,6 +361,12 @@ def dry_run_would(context: Context, resource: str, action: str) -> None:
     assert_that(planned, equal_to([(resource, action)]), "what the dry run of cleanup would do")
 
 
+@then("the cleanup did nothing")
+def cleanup_did_nothing(context: Context) -> None:
+    done: list[CleanedUp] = context.world.outcome(context.world.last_actor)
+    assert_that(done, is_(empty()), "what cleanup did")
+
+
 @then('instance {name} gets the lock on "{resource}"')
 def gets_lock(context: Context, name: str, resource: str) -> None:
     lease = context.world.outcome(name)

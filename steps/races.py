@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from behave import then, when
 from behave.runner import Context
 from hamcrest import assert_that, equal_to, is_
@@ -32,7 +34,15 @@ def saw_free(context: Context, watcher: str, resource: str) -> None:
     'instance {name} tries to acquire "{resource}", but instance {rival} takes it over right after {looker} has looked'
 )
 def acquire_overtaken(context: Context, name: str, resource: str, rival: str, looker: str) -> None:
-    _rival_acts_after_next_look(context, name, rival, resource, looker)
+    _after_next_look(context, name, looker, lambda: _takes_over(context, rival, resource))
+    context.world.act(name, lambda instance: instance.try_acquire_lock(resource))
+
+
+@when(
+    'instance {name} tries to acquire "{resource}", but instance {holder} releases it right after {looker} has looked'
+)
+def acquire_outrun_by_release(context: Context, name: str, resource: str, holder: str, looker: str) -> None:
+    _after_next_look(context, name, looker, lambda: _releases(context, holder, resource))
     context.world.act(name, lambda instance: instance.try_acquire_lock(resource))
 
 
@@ -41,7 +51,16 @@ def acquire_overtaken(context: Context, name: str, resource: str, rival: str, lo
     ' but instance {rival} takes over "{resource}" right after {looker} has looked'
 )
 def cleanup_overtaken(context: Context, name: str, rival: str, resource: str, looker: str) -> None:
-    _rival_acts_after_next_look(context, name, rival, resource, looker)
+    _after_next_look(context, name, looker, lambda: _takes_over(context, rival, resource))
+    context.cleanup_report = context.world.act(name, lambda instance: instance.cleanup_expired_locks())
+
+
+@when(
+    "instance {name} cleans up expired locks,"
+    ' but instance {holder} releases "{resource}" right after {looker} has looked'
+)
+def cleanup_outrun_by_release(context: Context, name: str, holder: str, resource: str, looker: str) -> None:
+    _after_next_look(context, name, looker, lambda: _releases(context, holder, resource))
     context.cleanup_report = context.world.act(name, lambda instance: instance.cleanup_expired_locks())
 
 
@@ -51,15 +70,22 @@ def cleanup_overtaken(context: Context, name: str, rival: str, resource: str, lo
 )
 def renew_overtaken(context: Context, name: str, resource: str, rival: str, looker: str) -> None:
     lease = context.world.lease_of(name, resource)
-    _rival_acts_after_next_look(context, name, rival, resource, looker)
+    _after_next_look(context, name, looker, lambda: _takes_over(context, rival, resource))
     context.world.act(name, lambda instance: instance.renew_lock(lease))
 
 
-def _rival_acts_after_next_look(context: Context, name: str, rival: str, resource: str, looker: str) -> None:
+def _after_next_look(context: Context, name: str, looker: str, action: Callable[[], None]) -> None:
+    """Have ``action`` run just after the next look ``name`` takes at the store, inside its own action."""
     assert_that(looker, equal_to(name), "the instance that looks is the one acting")
+    context.world.stores[name].after_next_observation(action)
 
-    def rival_takes_over() -> None:
-        lease = context.world.act(rival, lambda instance: instance.try_acquire_lock(resource))
-        assert_that(lease is not None, f"{rival} took over {resource!r} in between")
 
-    context.world.stores[name].after_next_observation(rival_takes_over)
+def _takes_over(context: Context, rival: str, resource: str) -> None:
+    lease = context.world.act(rival, lambda instance: instance.try_acquire_lock(resource))
+    assert_that(lease is not None, f"{rival} took over {resource!r} in between")
+
+
+def _releases(context: Context, holder: str, resource: str) -> None:
+    lease = context.world.lease_of(holder, resource)
+    released = context.world.act(holder, lambda instance: instance.release_lock(lease))
+    assert_that(released, is_(True), f"{holder} released {resource!r} in between")

@@ -77,6 +77,8 @@ GATED: tuple[str, ...] = (
     "lockspec/lease.py",
     "lockspec/policy.py",
     "lockspec/stores/entries.py",
+    "lockspec/stores/memory.py",
+    "lockspec/stores/protocol.py",
     "lockspec/validation.py",
 )
 
