@@ -55,30 +55,30 @@ def start_on_folder(context: Context, name: str, folder: str) -> None:
 @when("an instance is started allowing for {margin} ms of clock skew")
 def start_with_margin(context: Context, margin: str) -> None:
     value: Any = python_value(margin)
-    _start(context, lambda: connect(context.world.lock_dir, max_clock_skew_ms=value))
+    _start(context, lambda: connect(context.world.store.url(), max_clock_skew_ms=value))
 
 
 @when("an instance is started keeping what it sets aside for {period} ms")
 def start_keeping_set_aside(context: Context, period: str) -> None:
     value: Any = python_value(period)
-    _start(context, lambda: connect(context.world.lock_dir, keep_set_aside_ms=value))
+    _start(context, lambda: connect(context.world.store.url(), keep_set_aside_ms=value))
 
 
 @when("an instance is started with a backoff of base {base} ms, factor {factor}, cap {cap} ms and jitter {jitter}")
 def start_with_backoff(context: Context, base: str, factor: str, cap: str, jitter: str) -> None:
     settings: list[Any] = [python_value(text) for text in (base, factor, cap, jitter)]
-    _start(context, lambda: connect(context.world.lock_dir, backoff=Backoff(*settings)))
+    _start(context, lambda: connect(context.world.store.url(), backoff=Backoff(*settings)))
 
 
 @when("an instance is started with the instance id '{instance_id:Text}'")
 def start_with_id(context: Context, instance_id: str) -> None:
-    _start(context, lambda: connect(context.world.lock_dir, instance_id=instance_id))
+    _start(context, lambda: connect(context.world.store.url(), instance_id=instance_id))
 
 
 @when("an instance is started with an instance id of {length:d} characters")
 def start_with_long_id(context: Context, length: int) -> None:
     context.instance_id = "i" * length
-    _start(context, lambda: connect(context.world.lock_dir, instance_id=context.instance_id))
+    _start(context, lambda: connect(context.world.store.url(), instance_id=context.instance_id))
 
 
 @then("it allows for {margin:d} ms of clock skew, and detects dead holders")
