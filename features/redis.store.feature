@@ -56,6 +56,15 @@ Feature: On Redis, a failing or restarted server is never taken for a free resou
     Then instance B gets the lock on "resource-1"
     And its fencing token is higher than that of instance A's lease
 
+  Scenario: After a restart that lost every key and script, the status reads the leases taken since
+    Given instance A holds "resource-1"
+    And the Redis server has restarted, losing every key
+    And instance B holds "resource-2"
+    When instance A looks at the status of every lease
+    Then instance A's status lists, in this order:
+      | resource   | state |
+      | resource-2 | held  |
+
   @frozen_clock
   Scenario: A keep-alive whose lease vanished in a restart reports the loss
     Given instance A holds "resource-1" with a TTL of 30 s

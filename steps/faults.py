@@ -219,8 +219,9 @@ def fails_with_invalid_argument(context: Context, name: str, argument: str) -> N
 
 
 @then("the lock directory holds exactly what it held before the fault")
+@then("the store holds exactly what it held before the fault")
 def unchanged_by_fault(context: Context) -> None:
-    assert_that(context.world.contents(), equal_to(context.before_fault), "the lock directory, but its guard files")
+    assert_that(context.world.contents(), equal_to(context.before_fault), "the store, but its fencing counters")
 
 
 @then("instance {name} succeeds when it tries again")

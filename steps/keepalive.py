@@ -21,11 +21,10 @@ from hamcrest import (
     less_than_or_equal_to,
 )
 
-from lockspec import KeepAlive, Lock
+from lockspec import KeepAlive, Lock, LockStorageError
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 from steps.support.matchers import held_by
 from steps.support.parameters import python_value
-from steps.support.wrappers import os_error
 
 
 def _start_keepalive(context: Context, name: str, resource: str, *, interval_ms: float | None = None) -> KeepAlive:
@@ -55,14 +54,21 @@ def resume(context: Context, name: str) -> None:
     context.world.clock.resume(name)
 
 
-@given('every write by instance {name} fails with "{message}"')
-def lasting_fault(context: Context, name: str, message: str) -> None:
-    context.world.files[name].fail_until_cleared("write_new", os_error(message))
+@given('the next renewal by instance {name} fails with a storage error, "{message}"')
+def renewal_fault(context: Context, name: str, message: str) -> None:
+    store = context.world.stores[name]
+    store.renewal_errors.append(LockStorageError("renew lease on", store.where, OSError(message)))
+
+
+@given('every renewal by instance {name} fails with a storage error, "{message}"')
+def lasting_renewal_fault(context: Context, name: str, message: str) -> None:
+    store = context.world.stores[name]
+    store.lasting_renewal_error = LockStorageError("renew lease on", store.where, OSError(message))
 
 
 @given('the next renewal by instance {name} fails with an error no store should raise, "{message}"')
 def unexpected_fault(context: Context, name: str, message: str) -> None:
-    context.world.stores[name].next_renewal_error = RuntimeError(message)
+    context.world.stores[name].renewal_errors.append(RuntimeError(message))
 
 
 @when("instance {name} stops keeping its lease alive and releases it")

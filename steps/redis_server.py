@@ -101,7 +101,24 @@ def _through_lossy_link(context: Context, name: str, options: dict[str, Any]) ->
     through = world.store.through(link.url).configured(**options)
     context.add_cleanup(through.close)
     world.start(name, store=through)
+    world.instance(name).holder("resource-0")  # connected: the handshake's commands are not counted later
     context.links = {**getattr(context, "links", {}), name: link}
+
+
+#: Which command a fault hits, counted from the next one the instance makes.
+_NTH_COMMAND = {"the next command": 0, "the command after the next one": 1, "the third command": 2}
+
+
+@given('the link of instance {name} answers {which} with "{error}", keeping it from the server')
+def refuse_a_command(context: Context, name: str, which: str, error: str) -> None:
+    context.before_fault = context.world.contents()
+    context.links[name].fail_command(after=_NTH_COMMAND[which], reply=f"-{error}\r\n".encode())
+
+
+@given("the link of instance {name} cuts the connection just before {which} reaches the server")
+def cut_before_a_command(context: Context, name: str, which: str) -> None:
+    context.before_fault = context.world.contents()
+    context.links[name].fail_command(after=_NTH_COMMAND[which])
 
 
 @given("the link of instance {name} loses {which}")

@@ -1,13 +1,16 @@
-"""A relay between an instance and the Redis server that can lose a reply, as a network cut does.
+"""A relay between an instance and the Redis server that can lose a reply or fail a command, as networks and servers do.
 
 The instance connects to the relay's unix socket; each of its connections
 is passed through to the server byte for byte, in a thread of its own.
 ``lose_reply(after=N)`` lets N more replies through, then drops the next
 one and closes that connection: the command was carried out, its reply
-never arrives, which is the one failure a retry must recognise. Replies are
-counted as the chunks the server sends, one per command for the single
-commands of a store (scripts loaded beforehand, so no NOSCRIPT round trip
-comes in between).
+never arrives, which is the one failure a retry must recognise.
+``fail_command(after=N, reply=...)`` lets N more commands through, then
+keeps the next one from the server: it answers it with ``reply`` (an error
+the server might give) or, with none, closes the connection, so that the
+command never ran. Replies and commands are counted as the chunks each side
+sends, one per command for the single commands and pipelines of a store
+(scripts loaded beforehand, so no NOSCRIPT round trip comes in between).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ class LossyLink:
         self._mutex = threading.Lock()
         #: How many more replies pass before one is lost; None: none is lost.
         self._passing: int | None = None
+        #: How many more commands pass before one fails, and the reply it gets (None: its connection closes).
+        self._failing: tuple[int, bytes | None] | None = None
         self._closing = threading.Event()
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(str(self.path))
@@ -42,6 +47,11 @@ class LossyLink:
         """Let ``after`` more replies through, then lose the next one."""
         with self._mutex:
             self._passing = after
+
+    def fail_command(self, *, after: int = 0, reply: bytes | None = None) -> None:
+        """Let ``after`` more commands through, then answer the next with ``reply``, or close its connection."""
+        with self._mutex:
+            self._failing = (after, reply)
 
     @property
     def url(self) -> str:
@@ -77,7 +87,15 @@ class LossyLink:
                     if not data:
                         return
                     if side is client:
-                        upstream.sendall(data)
+                        failed, reply = self._fails_this_command()
+                        if not failed:
+                            upstream.sendall(data)
+                        elif reply is not None:
+                            client.sendall(reply)
+                        else:
+                            with contextlib.suppress(OSError):
+                                client.shutdown(socket.SHUT_RDWR)
+                            return
                     elif self._loses_this_reply():
                         with contextlib.suppress(OSError):
                             client.shutdown(socket.SHUT_RDWR)
@@ -94,3 +112,14 @@ class LossyLink:
                 return False
             self._passing = None
             return True
+
+    def _fails_this_command(self) -> tuple[bool, bytes | None]:
+        with self._mutex:
+            if self._failing is None:
+                return False, None
+            after, reply = self._failing
+            if after:
+                self._failing = (after - 1, reply)
+                return False, None
+            self._failing = None
+            return True, reply

@@ -29,8 +29,10 @@ def os_error(message: str) -> OSError:
 class WatchedStore:
     """A ``LeaseStore`` that counts observations (looks at an entry), keeps the renewals, and can act after a look.
 
-    It can also make the next renewal raise an error of a type no store
-    should let escape, as a buggy client library might.
+    It can also make renewals fail whatever the store, once or until the
+    scenario ends: with a storage error, as any store raises for a fault of
+    its medium, or with an error of a type no store should let escape, as a
+    buggy client library might.
     """
 
     def __init__(self, inner: LeaseStore) -> None:
@@ -39,7 +41,9 @@ class WatchedStore:
         self.expiry_clock = inner.expiry_clock
         self.observations = 0
         self.renewed: list[Lock] = []
-        self.next_renewal_error: Exception | None = None
+        #: The errors the next renewals raise, one each; then ``lasting_renewal_error``, if any, for every one.
+        self.renewal_errors: list[Exception] = []
+        self.lasting_renewal_error: Exception | None = None
         self._after_next_observation: list[Action] = []
 
     def after_next_observation(self, action: Action) -> None:
@@ -65,9 +69,10 @@ class WatchedStore:
         return self.inner.claim(seen, draft, wait_ms=wait_ms)
 
     def replace(self, seen: Observation, lease: Lock) -> bool:
-        error, self.next_renewal_error = self.next_renewal_error, None
-        if error is not None:
-            raise error
+        if self.renewal_errors:
+            raise self.renewal_errors.pop(0)
+        if self.lasting_renewal_error is not None:
+            raise self.lasting_renewal_error
         replaced = self.inner.replace(seen, lease)
         if replaced:
             self.renewed.append(lease)
@@ -99,25 +104,16 @@ class WatchedStore:
 
 
 class WatchedFileSystem(FileSystem):
-    """The real ``FileSystem``, with faults (one-shot or lasting) and hooks before and after a write."""
+    """The real ``FileSystem``, with one-shot faults and hooks before and after a write."""
 
     def __init__(self) -> None:
         self.faults: dict[str, OSError] = {}
-        self.lasting_faults: dict[str, OSError] = {}
         self.before_writing: list[Action] = []
         self.while_writing: list[Action] = []
 
     def fail_next(self, operation: str, error: OSError) -> None:
         """Make the next call of ``operation`` (read, write_new, move, delete) raise ``error``."""
         self.faults[operation] = error
-
-    def fail_until_cleared(self, operation: str, error: OSError) -> None:
-        """Make every call of ``operation`` raise ``error`` until ``clear_faults``."""
-        self.lasting_faults[operation] = error
-
-    def clear_faults(self) -> None:
-        self.faults.clear()
-        self.lasting_faults.clear()
 
     def read(self, path: str, limit: int) -> StoredFile | None:
         self._maybe_fail("read")
@@ -127,7 +123,7 @@ class WatchedFileSystem(FileSystem):
         actions, self.before_writing = self.before_writing, []
         for action in actions:
             action()
-        error = self.faults.pop("write_new", None) or self.lasting_faults.get("write_new")
+        error = self.faults.pop("write_new", None)
         if error is not None:
             # As a full disk does: the file exists, half written, when the write fails.
             super().write_new(path, data[: len(data) // 2], mode)
@@ -146,6 +142,6 @@ class WatchedFileSystem(FileSystem):
         super().delete(path)
 
     def _maybe_fail(self, operation: str) -> None:
-        error = self.faults.pop(operation, None) or self.lasting_faults.get(operation)
+        error = self.faults.pop(operation, None)
         if error is not None:
             raise error

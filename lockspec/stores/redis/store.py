@@ -37,7 +37,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.commands.core import Script
 from redis.connection import URL_QUERY_ARGUMENT_PARSERS
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 from redis.retry import Retry
 
 from lockspec.clock import Clock, ServerClock, SystemClock
@@ -491,14 +491,26 @@ class RedisLeaseStore:
             batch = keys[start : start + _BATCH]
 
             def read(batch: list[str] = batch) -> list[Any]:
-                pipeline = self._client.pipeline(transaction=False)
-                for key in batch:
-                    self._observe(keys=[key], client=pipeline)
-                replies: list[Any] = pipeline.execute()
-                return replies
+                try:
+                    return self._observed(batch)
+                except NoScriptError:  # the server lost its scripts (a restart): load it, as a script's call does
+                    self._client.script_load(self._observe.script)
+                    return self._observed(batch)
 
             replies = self._call(action, read, again_if_broken=True)
             yield from zip(batch, map(self._learned, replies), strict=True)
+
+    def _observed(self, keys: list[str]) -> list[Any]:
+        """``OBSERVE``'s reply for each of ``keys``, in one round trip.
+
+        By hash: a pipeline of script calls would first ask ``SCRIPT
+        EXISTS``, one round trip more for every batch.
+        """
+        pipeline = self._client.pipeline(transaction=False)
+        for key in keys:
+            pipeline.evalsha(self._observe.sha, 1, key)
+        replies: list[Any] = pipeline.execute()
+        return replies
 
 
 def _epoch_ms(time: Sequence[Any]) -> int:
