@@ -1,18 +1,20 @@
-Feature: An unreadable lease file never blocks a resource
+Feature: An unreadable lease never blocks a resource
   As an operator,
-  I want a lease file that is damaged or not a lease at all to be set aside,
-  so that a crash mid-write or a stray file never wedges a resource,
+  I want a stored lease that is damaged or not a lease at all to be set aside,
+  so that a crash mid-write or a stray entry never wedges a resource,
   and I can still look at what was there.
 
   . RULES:
-  .   * A lease file that is empty, not JSON, JSON of the wrong shape, with
-  .     missing or mistyped fields, or of an unknown format is unreadable.
-  .   * So is anything at a lease path that is not a regular file
-  .     (a directory, a FIFO, a symbolic link): links are never followed.
+  .   * A stored lease that is empty, not JSON, JSON of the wrong shape, with
+  .     missing or mistyped fields, of an unknown format or over 64 KiB is
+  .     unreadable. On files, so is anything at a lease path that is not a
+  .     regular file (a directory, a FIFO, a symbolic link): links are never
+  .     followed. On Redis, so is a key of another type.
   .   * An unreadable lease does not block acquisition: the acquiring
   .     instance takes it over. Cleanup removes it too.
-  .   * Either way the unreadable file is moved aside into the lock
-  .     directory's .lockspec/unreadable/ folder and a warning is logged.
+  .   * Either way the unreadable entry is set aside (on files, into the lock
+  .     directory's .lockspec/unreadable/ folder; on Redis, under an aside
+  .     key of the namespace) and a warning is logged.
   .   * What was set aside shows in the status, and is kept for a week;
   .     then cleanup purges it.
   .   * Files whose names lockspec never writes are not leases and are left alone.
@@ -20,7 +22,7 @@ Feature: An unreadable lease file never blocks a resource
   Background:
     Given instance A uses a store
 
-  Scenario: Cleanup moves a corrupted lease file aside (plan 2.6)
+  Scenario: Cleanup moves a corrupted lease aside (plan 2.6)
     Given the stored lease of "resource-1" reads 'INVALID{JSON'
     When instance A cleans up expired locks
     Then the cleanup reports "resource-1"
@@ -63,7 +65,7 @@ Feature: An unreadable lease file never blocks a resource
       | 167 h   | was kept aside, reading 'INVALID{JSON' | did nothing                |
       | 168 h   | was purged                             | had "resource-1" purged    |
 
-  Scenario Outline: An instance takes over a resource whose lease file is unreadable: <comment> (plan 2.6)
+  Scenario Outline: An instance takes over a resource whose lease is unreadable: <comment> (plan 2.6)
     Given the stored lease of "resource-1" reads '<contents>'
     When instance A tries to acquire "resource-1"
     Then instance A gets the lock on "resource-1"
@@ -91,7 +93,7 @@ Feature: An unreadable lease file never blocks a resource
       | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 0, "ttl_ms": 1} | no valid fencing token |
       | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": true, "expires_at_ms": 99999999999999, "fencing_token": 1, "ttl_ms": 1} | a boolean for a time |
 
-  Scenario: A lease file too large to be a lease is set aside without being read whole
+  Scenario: A stored lease too large to be a lease is set aside without being read whole
     Given the stored lease of "resource-1" is 1024 KiB of garbage
     When instance A tries to acquire "resource-1"
     Then instance A gets the lock on "resource-1"
@@ -107,7 +109,7 @@ Feature: An unreadable lease file never blocks a resource
       | 65536 | is refused                    |
       | 65537 | gets the lock on "resource-1" |
 
-  Scenario: A lease file nested too deep to parse is unreadable, not a crash
+  Scenario: A stored lease nested too deep to parse is unreadable, not a crash
     Given the stored lease of "resource-1" is JSON nested 5120 levels deep
     When instance A tries to acquire "resource-1"
     Then instance A gets the lock on "resource-1"
