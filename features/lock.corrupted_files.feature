@@ -93,6 +93,17 @@ Feature: An unreadable lease never blocks a resource
       | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": 0, "expires_at_ms": 99999999999999, "fencing_token": 0, "ttl_ms": 1} | no valid fencing token |
       | {"format": 1, "resource": "resource-1", "lock_id": "x", "owner": "Z", "acquired_at_ms": true, "expires_at_ms": 99999999999999, "fencing_token": 1, "ttl_ms": 1} | a boolean for a time |
 
+  Scenario Outline: The status of an unreadable lease names its first field of the wrong type: <field>, <comment>
+    Given the stored lease of "resource-1" reads '<contents>'
+    When instance A looks at the status of every lease
+    Then instance A reads "unreadable: field '<field>' is missing or not a <type>" in the status of the lease on "resource-1"
+
+    Examples:
+      | field         | type | comment                      | contents |
+      | lock_id       | str  | missing                      | {"format":1,"resource":"resource-1","owner":"B","acquired_at_ms":1767225600379,"expires_at_ms":1767225630379,"fencing_token":7,"ttl_ms":30000} |
+      | fencing_token | int  | a boolean, after valid ones  | {"format":1,"resource":"resource-1","lock_id":"cccccccccccccccccccccccccccccccc","owner":"B","acquired_at_ms":1767225600379,"expires_at_ms":1767225630379,"fencing_token":true,"ttl_ms":30000} |
+      | pid           | int  | an optional field, as text   | {"format":1,"resource":"resource-1","lock_id":"cccccccccccccccccccccccccccccccc","owner":"B","acquired_at_ms":1767225600379,"expires_at_ms":1767225630379,"fencing_token":7,"ttl_ms":30000,"host":"host-1","pid":"4242","process":""} |
+
   Scenario: A stored lease too large to be a lease is set aside without being read whole
     Given the stored lease of "resource-1" is 1024 KiB of garbage
     When instance A tries to acquire "resource-1"
