@@ -90,10 +90,15 @@ Feature: Opening a store by its URL
       | a wait for replicas as long as any answer | redis://h/0?replicas=1&timeout_ms=1400 | the option replicas_timeout_ms 500 | replicas_timeout_ms | must be at least 1 s shorter than timeout_ms (1400 ms) |
 
   @redis
-  Scenario: A password in a URL that is refused never shows in the error
-    When an instance connects to "redis://:hunter/2@127.0.0.1:1/0" with no options
-    Then starting it fails with an invalid argument error naming "url" and saying "127.0.0.1:1/0"
+  Scenario Outline: A password in a URL that is refused never shows in the error: <case>
+    When an instance connects to "<url>" with no options
+    Then starting it fails with an invalid argument error naming "url" and saying "<shown>"
     And the error it was refused with does not mention "hunter"
+
+    Examples:
+      | case                                           | url                                 | shown                       |
+      | a slash in the password                        | redis://:hunter/2@127.0.0.1:1/0     | 'redis://127.0.0.1:1/0'     |
+      | a question mark and a slash, after a user name | redis://app:hunter?/2@127.0.0.1:1/0 | 'redis://app@127.0.0.1:1/0' |
 
   @redis
   Scenario: A Redis store built on a client that decodes replies is refused: leases are compared byte for byte

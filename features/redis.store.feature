@@ -86,11 +86,18 @@ Feature: On Redis, a failing or restarted server is never taken for a free resou
       | renews its lock on "resource-1"   | the renewal by instance A of its lease on "resource-1" is granted |
       | cleans up expired locks           | the cleanup reports nothing                                       |
 
-  Scenario: A password in the server's URL never shows in an error
-    Given instance C is connected to "redis://:hunter2@127.0.0.1:1/0"
+  Scenario Outline: A password in the server's URL never shows in an error: <case>
+    Given instance C is connected to "<url>"
     When instance C tries to acquire "resource-1"
-    Then instance C fails with a storage error naming "redis://127.0.0.1:1/0" and "Connection refused"
+    Then instance C fails with a storage error naming "<shown>" and "Connection refused"
     And what instance C was told does not mention "hunter2"
+
+    Examples:
+      | case                              | url                                          | shown                           |
+      | alone in the user part            | redis://:hunter2@127.0.0.1:1/0               | 'redis://127.0.0.1:1/0'         |
+      | after a user name, which is shown | redis://app:hunter2@127.0.0.1:1/0            | 'redis://app@127.0.0.1:1/0'     |
+      | as a parameter, beside another    | redis://127.0.0.1:1/0?password=hunter2&db=3  | 'redis://127.0.0.1:1/0?db=3'    |
+      | as the only parameter             | redis://127.0.0.1:1/0?password=hunter2       | 'redis://127.0.0.1:1/0'         |
 
   Scenario Outline: A command whose reply was lost is made again, and recognised: instance A <action>, losing <which>
     Given instance A reaches the server through a link that can lose replies

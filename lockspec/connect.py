@@ -33,7 +33,7 @@ from lockspec.stores.file.permissions import PRIVATE, SHARED_GROUP
 from lockspec.stores.file.store import FileLeaseStore
 from lockspec.stores.memory import MemoryLeaseStore
 from lockspec.stores.protocol import LeaseStore
-from lockspec.urls import redacted
+from lockspec.urls import redacted, split_query
 
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
@@ -208,7 +208,8 @@ def _redis_store(url: str, clock: Clock, options: dict[str, Any]) -> LeaseStore:
 
 def _url_options_of(url: str) -> tuple[str, dict[str, Any]]:
     """``url`` without the store options among its query parameters (``_REDIS_OPTIONS``), and those options."""
-    query = parse_qsl(url.partition("?")[2], keep_blank_values=True)
+    base, query_text = split_query(url)
+    query = parse_qsl(query_text, keep_blank_values=True)
     given: dict[str, Any] = {}
     for name, value in query:
         if name not in _REDIS_OPTIONS:
@@ -221,5 +222,4 @@ def _url_options_of(url: str) -> tuple[str, dict[str, Any]]:
             raise InvalidArgumentError("store URL", f"{name}: {error}", redacted(url)) from None
     rest = urlencode([(name, value) for name, value in query if name not in _REDIS_OPTIONS])
     # Rebuilt by hand: urlunsplit writes "unix:/path" for an empty host, which redis-py refuses.
-    base = url.partition("?")[0]
     return (f"{base}?{rest}" if rest else base), given

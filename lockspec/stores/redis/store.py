@@ -58,7 +58,7 @@ from lockspec.stores.redis.keys import (
     set_aside_of,
     set_aside_pattern,
 )
-from lockspec.urls import redacted
+from lockspec.urls import redacted, split_query
 from lockspec.validation import checked_count, checked_duration_ms
 
 logger = logging.getLogger("lockspec")
@@ -201,7 +201,7 @@ class RedisLeaseStore:
         if not isinstance(url, str) or not url:
             raise InvalidArgumentError("url", "must be a redis://, rediss:// or unix:// URL", url)
         where = redacted(url)
-        unknown = sorted({name for name, _ in parse_qsl(url.partition("?")[2])} - _QUERY_PARAMETERS)
+        unknown = sorted({name for name, _ in parse_qsl(split_query(url)[1])} - _QUERY_PARAMETERS)
         if unknown:
             # redis-py would pass them on to its connections, which fail on first use with a TypeError.
             known = ", ".join(sorted(_QUERY_PARAMETERS))
