@@ -38,6 +38,14 @@ Feature: An operator sees every lease with `lockspec status`
       | resource-3 | holder gone | P      | this host | *   | <P's token> | in *                  |
       | resource-4 | unreadable  | -      | -         | -   | -           | unreadable: not JSON* |
 
+  Scenario: The status tells when a lease was acquired, in UTC to the second
+    Given the stored lease of "resource-5" reads '{"format":1,"resource":"resource-5","lock_id":"cccccccccccccccccccccccccccccccc","owner":"C","acquired_at_ms":1767225659999,"expires_at_ms":4102444800000,"fencing_token":7,"ttl_ms":2335219140001,"host":"another-host","pid":4242,"process":""}'
+    When the operator runs "lockspec status --store $STORE"
+    Then the command succeeds
+    And its output is a table with the rows:
+      | RESOURCE   | STATE | HOLDER | HOST         | PID  | TOKEN | ACQUIRED (UTC)      | EXPIRES |
+      | resource-5 | held  | C      | another-host | 4242 | 7     | 2026-01-01 00:00:59 | in *    |
+
   Scenario Outline: The status judges leases as the instances do: <option>
     Given <situation>
     When the operator runs "lockspec status <option> --store $STORE"
