@@ -99,6 +99,16 @@ Feature: An operator sees every lease with `lockspec status`
       | resource-1 | held    | A      | <A's token>   | resource-1.lock |
       | resource-2 | expired | B      | <B's token>   | resource-2.lock |
 
+  Scenario: The status as a JSON document gives every field of every entry, null where it does not apply
+    Given the stored lease of "resource-5" reads '{"format":1,"resource":"resource-5","lock_id":"cccccccccccccccccccccccccccccccc","owner":"C","acquired_at_ms":1767225659999,"expires_at_ms":4102444800000,"fencing_token":7,"ttl_ms":2335219140001,"host":"another-host","pid":4242,"process":""}'
+    And the stored lease of "resource-6" reads 'INVALID{JSON'
+    When the operator runs "lockspec status --json --store $STORE"
+    Then the command succeeds
+    And its output is a JSON document of schema 1 whose leases are:
+      | resource   | state      | holder | host         | pid  | fencing_token | lock_id                          | acquired_at_ms | expires_at_ms | ttl_ms        | set_aside_at_ms | problem   |
+      | resource-5 | held       | C      | another-host | 4242 | 7             | cccccccccccccccccccccccccccccccc | 1767225659999  | 4102444800000 | 2335219140001 | None            | None      |
+      | resource-6 | unreadable | None   | None         | None | None          | None                             | None           | None          | None          | None            | not JSON* |
+
   @file
   Scenario Outline: The store can be named by its URL: <form>
     Given instance A holds "resource-1" with a TTL of 30 s
