@@ -74,6 +74,7 @@ Feature: Opening a store by its URL
     Examples: Redis URLs and options
       | case                                      | url                                    | options                            | argument            | words                                                  |
       | a namespace that would make a hash tag    | redis://127.0.0.1:1/0                  | the option namespace "a{b}"        | namespace           | must not contain braces                                |
+      | a namespace with a closing brace only     | redis://127.0.0.1:1/0                  | the option namespace "a}b"         | namespace           | must not contain braces                                |
       | a namespace in the URL and as an option   | redis://127.0.0.1:1/0?namespace=a      | the option namespace "b"           | store option        | namespace given twice                                  |
       | a timeout that is no duration             | redis://127.0.0.1:1/0                  | the option timeout_ms 0            | timeout_ms          | must be greater than 0                                 |
       | a URL redis-py cannot read                | redis://127.0.0.1:notaport/0           | no options                         | url                 | Port could not be cast                                 |

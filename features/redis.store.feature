@@ -145,3 +145,23 @@ Feature: On Redis, a failing or restarted server is never taken for a free resou
     When instance C tries to acquire "resource-1"
     Then instance C fails with a storage error naming "redis.sock" and "Timeout"
     And instance C gave up within 1 s
+
+  Scenario Outline: A key that spells a resource's name otherwise than lockspec does is nobody's lease: <spelling>
+    Given the key "<key>" of the namespace holds 'INVALID{JSON'
+    When instance A cleans up expired locks
+    Then the cleanup reports nothing
+    And the key "<key>" of the namespace still holds 'INVALID{JSON'
+
+    Examples:
+      | spelling                             | key                   |
+      | a letter percent-encoded             | {%72esource-1}:lease  |
+      | a brace percent-encoded in lowercase | {a%7bb}:lease         |
+
+  Scenario Outline: A namespace may be up to 256 characters long, no longer: <length>
+    When an instance is started on the Redis store with a namespace of <length> characters
+    Then <outcome>
+
+    Examples:
+      | length | outcome                                                             |
+      | 256    | it keeps its keys under that namespace                              |
+      | 257    | starting it fails with an invalid argument error naming "namespace" |

@@ -23,7 +23,7 @@ from lockspec import (
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 from steps.support.matchers import a_success, an_error
 from steps.support.parameters import python_value
-from steps.support.starting import start_outcome
+from steps.support.starting import start_outcome, started
 from steps.support.wrappers import os_error
 
 _OPERATIONS = {"read": "read", "write": "write_new", "rename": "move", "removal": "delete"}
@@ -200,10 +200,7 @@ def _start(context: Context, start: Callable[[], Coordinator]) -> None:
 
 def _started(context: Context) -> Coordinator:
     """The coordinator the last start step made; it fails the step if starting it failed."""
-    started = context.start_outcome
-    if not isinstance(started, Coordinator):
-        raise AssertionError(f"what starting the instance gave: {started!r}, not a coordinator")
-    return started
+    return started(context.start_outcome)
 
 
 @then('instance {name} fails with a storage error naming "{first}" and "{second}"')

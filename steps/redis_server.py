@@ -19,9 +19,10 @@ from hamcrest import (
     not_none,
 )
 
+from lockspec import connect
 from lockspec.lease import Lock, encode_lease
 from steps.support.lossy_link import LossyLink
-from steps.support.starting import start_outcome
+from steps.support.starting import start_outcome, started
 
 
 @given('the key of the lease of "{resource}" holds a Redis hash')
@@ -59,6 +60,32 @@ def _start_on_own_client(context: Context, url: str, *, decodes: bool) -> None:
 def named_after_address(context: Context) -> None:
     where = context.start_outcome.store.where
     assert_that(where, equal_to(context.redis_address), "where the store says its leases are kept")
+
+
+@when("an instance is started on the Redis store with a namespace of {length:d} characters")
+def start_with_long_namespace(context: Context, length: int) -> None:
+    context.namespace = "n" * length
+    server = _redis_world(context).world.store.server_url
+    context.start_outcome = start_outcome(lambda: connect(server, namespace=context.namespace))
+
+
+@then("it keeps its keys under that namespace")
+def keys_under_namespace(context: Context) -> None:
+    store = started(context.start_outcome).store
+    assert_that(getattr(store, "namespace", None), equal_to(context.namespace), "the namespace of its store")
+
+
+@given('the key "{suffix}" of the namespace holds \'{contents}\'')
+def plant_key(context: Context, suffix: str, contents: str) -> None:
+    fixture = _redis_world(context).world.store
+    fixture.client.set(f"{fixture.namespace}:{suffix}", contents.encode())
+
+
+@then('the key "{suffix}" of the namespace still holds \'{contents}\'')
+def key_still_holds(context: Context, suffix: str, contents: str) -> None:
+    fixture = _redis_world(context).world.store
+    held = fixture.client.get(f"{fixture.namespace}:{suffix}")
+    assert_that(held, equal_to(contents.encode()), f"the key {suffix!r} of the namespace")
 
 
 @given("the Redis server is down")

@@ -15,3 +15,10 @@ def start_outcome(start: Callable[[], Coordinator]) -> Coordinator | LockError:
         return error
     instance.close()
     return instance
+
+
+def started(outcome: Coordinator | LockError) -> Coordinator:
+    """The coordinator a start step made; fails the step if starting it failed."""
+    if not isinstance(outcome, Coordinator):
+        raise AssertionError(f"what starting the instance gave: {outcome!r}, not a coordinator")
+    return outcome
