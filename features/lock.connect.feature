@@ -79,6 +79,7 @@ Feature: Opening a store by its URL
       | a timeout that is no duration             | redis://127.0.0.1:1/0                  | the option timeout_ms 0            | timeout_ms          | must be greater than 0                                 |
       | a URL redis-py cannot read                | redis://127.0.0.1:notaport/0           | no options                         | url                 | Port could not be cast                                 |
       | a misspelt parameter in the URL           | redis://127.0.0.1:1/0?namspace=a       | no options                         | url                 | unknown parameter namspace                             |
+      | a TLS parameter in a URL without TLS      | redis://127.0.0.1:1/0?ssl_check_hostname=no | no options                    | url                 | ssl_check_hostname applies only to rediss:// (TLS) URLs |
       | a namespace twice in the URL              | redis://h/0?namespace=a&namespace=b    | no options                         | store URL           | namespace given more than once                         |
       | a server clock neither yes nor no         | redis://h/0?server_clock=maybe         | no options                         | store URL           | server_clock: 'maybe' is neither yes                   |
       | a server clock in the URL and as option   | redis://h/0?server_clock=yes           | the option server_clock True       | store option        | server_clock given twice                               |

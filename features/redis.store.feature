@@ -93,11 +93,13 @@ Feature: On Redis, a failing or restarted server is never taken for a free resou
     And what instance C was told does not mention "hunter2"
 
     Examples:
-      | case                              | url                                          | shown                           |
-      | alone in the user part            | redis://:hunter2@127.0.0.1:1/0               | 'redis://127.0.0.1:1/0'         |
-      | after a user name, which is shown | redis://app:hunter2@127.0.0.1:1/0            | 'redis://app@127.0.0.1:1/0'     |
-      | as a parameter, beside another    | redis://127.0.0.1:1/0?password=hunter2&db=3  | 'redis://127.0.0.1:1/0?db=3'    |
-      | as the only parameter             | redis://127.0.0.1:1/0?password=hunter2       | 'redis://127.0.0.1:1/0'         |
+      | case                              | url                                                            | shown                                           |
+      | alone in the user part            | redis://:hunter2@127.0.0.1:1/0                                 | 'redis://127.0.0.1:1/0'                         |
+      | after a user name, which is shown | redis://app:hunter2@127.0.0.1:1/0                              | 'redis://app@127.0.0.1:1/0'                     |
+      | as a parameter, beside another    | redis://127.0.0.1:1/0?password=hunter2&db=3                    | 'redis://127.0.0.1:1/0?db=3'                    |
+      | as the only parameter             | redis://127.0.0.1:1/0?password=hunter2                         | 'redis://127.0.0.1:1/0'                         |
+      | beside one that sorts after it    | redis://127.0.0.1:1/0?password=hunter2&socket_keepalive=yes    | 'redis://127.0.0.1:1/0?socket_keepalive=yes'    |
+      | beside a parameter left blank     | redis://127.0.0.1:1/0?password=hunter2&client_name=            | 'redis://127.0.0.1:1/0?client_name='            |
 
   Scenario Outline: A command whose reply was lost is made again, and recognised: instance A <action>, losing <which>
     Given instance A reaches the server through a link that can lose replies

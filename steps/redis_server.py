@@ -75,13 +75,13 @@ def keys_under_namespace(context: Context) -> None:
     assert_that(getattr(store, "namespace", None), equal_to(context.namespace), "the namespace of its store")
 
 
-@given('the key "{suffix}" of the namespace holds \'{contents}\'')
+@given("the key \"{suffix}\" of the namespace holds '{contents}'")
 def plant_key(context: Context, suffix: str, contents: str) -> None:
     fixture = _redis_world(context).world.store
     fixture.client.set(f"{fixture.namespace}:{suffix}", contents.encode())
 
 
-@then('the key "{suffix}" of the namespace still holds \'{contents}\'')
+@then("the key \"{suffix}\" of the namespace still holds '{contents}'")
 def key_still_holds(context: Context, suffix: str, contents: str) -> None:
     fixture = _redis_world(context).world.store
     held = fixture.client.get(f"{fixture.namespace}:{suffix}")

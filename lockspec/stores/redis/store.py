@@ -201,11 +201,16 @@ class RedisLeaseStore:
         if not isinstance(url, str) or not url:
             raise InvalidArgumentError("url", "must be a redis://, rediss:// or unix:// URL", url)
         where = redacted(url)
-        unknown = sorted({name for name, _ in parse_qsl(split_query(url)[1])} - _QUERY_PARAMETERS)
+        names = {name for name, _ in parse_qsl(split_query(url)[1])}
+        unknown = sorted(names - _QUERY_PARAMETERS)
         if unknown:
             # redis-py would pass them on to its connections, which fail on first use with a TypeError.
             known = ", ".join(sorted(_QUERY_PARAMETERS))
             raise InvalidArgumentError("url", f"unknown parameter {', '.join(unknown)} (known: {known})", where)
+        plain = sorted(name for name in names if name.startswith("ssl_")) if not url.startswith("rediss:") else []
+        if plain:
+            # The same TypeError on first use: only a TLS connection takes them.
+            raise InvalidArgumentError("url", f"{', '.join(plain)} applies only to rediss:// (TLS) URLs", where)
         timeout = checked_duration_ms("timeout_ms", timeout_ms)
         if replicas and checked_duration_ms("replicas_timeout_ms", replicas_timeout_ms) + _WAIT_MARGIN_MS > timeout:
             # WAIT may outlast its own timeout by the server's 100 ms tick: the socket must wait longer still.
