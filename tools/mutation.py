@@ -79,6 +79,9 @@ GATED: tuple[str, ...] = (
     "lockspec/stores/entries.py",
     "lockspec/stores/memory.py",
     "lockspec/stores/protocol.py",
+    "lockspec/stores/redis/keys.py",
+    "lockspec/stores/redis/scripts.py",
+    "lockspec/urls.py",
     "lockspec/validation.py",
 )
 
