@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -138,22 +139,16 @@ def change_cleanup_report(context: Context, name: str) -> None:
 
 @when('someone changes the lease in what the store holds for "{resource}", as observed')
 def change_observation(context: Context, resource: str) -> None:
-    store = context.world.store.open(context.world.clock)
-    try:
+    with closing(context.world.store.open(context.world.clock)) as store:
         _change(context, store.observe(resource), "lease", None)
-    finally:
-        store.close()
 
 
 @when("someone changes the problem of an entry the store set aside")
 def change_set_aside(context: Context) -> None:
     context.world.plant("resource-2", b"INVALID{JSON")
     context.world.instance("A").cleanup_expired_locks()
-    store = context.world.store.open(context.world.clock)
-    try:
+    with closing(context.world.store.open(context.world.clock)) as store:
         _change(context, next(iter(store.kept_aside())), "problem", "none")
-    finally:
-        store.close()
 
 
 @then("the change is refused")

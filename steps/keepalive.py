@@ -57,13 +57,18 @@ def resume(context: Context, name: str) -> None:
 @given('the next renewal by instance {name} fails with a storage error, "{message}"')
 def renewal_fault(context: Context, name: str, message: str) -> None:
     store = context.world.stores[name]
-    store.renewal_errors.append(LockStorageError("renew lease on", store.where, OSError(message)))
+    store.renewal_errors.append(_renewal_failure(store.where, message))
 
 
 @given('every renewal by instance {name} fails with a storage error, "{message}"')
 def lasting_renewal_fault(context: Context, name: str, message: str) -> None:
     store = context.world.stores[name]
-    store.lasting_renewal_error = LockStorageError("renew lease on", store.where, OSError(message))
+    store.lasting_renewal_error = _renewal_failure(store.where, message)
+
+
+def _renewal_failure(where: str, message: str) -> LockStorageError:
+    """The error any store raises when its medium fails a renewal with ``message``."""
+    return LockStorageError("renew lease on", where, OSError(message))
 
 
 @given('the next renewal by instance {name} fails with an error no store should raise, "{message}"')

@@ -30,37 +30,17 @@ def saw_free(context: Context, watcher: str, resource: str) -> None:
     assert_that(seen.is_absent, is_(True), f"{watcher} found no lease file of {resource!r}")
 
 
-@when(
-    'instance {name} tries to acquire "{resource}", but instance {rival} takes it over right after {looker} has looked'
-)
-def acquire_overtaken(context: Context, name: str, resource: str, rival: str, looker: str) -> None:
-    _after_next_look(context, name, looker, lambda: _takes_over(context, rival, resource))
+@when('instance {name} tries to acquire "{resource}", but instance {other} {deed} right after {looker} has looked')
+def acquire_overtaken(context: Context, *, name: str, resource: str, other: str, deed: str, looker: str) -> None:
+    _after_next_look(context, name, looker, lambda: _IN_BETWEEN[deed](context, other, resource))
     context.world.act(name, lambda instance: instance.try_acquire_lock(resource))
 
 
 @when(
-    'instance {name} tries to acquire "{resource}", but instance {holder} releases it right after {looker} has looked'
+    'instance {name} cleans up expired locks, but instance {other} {deed} "{resource}" right after {looker} has looked'
 )
-def acquire_outrun_by_release(context: Context, name: str, resource: str, holder: str, looker: str) -> None:
-    _after_next_look(context, name, looker, lambda: _releases(context, holder, resource))
-    context.world.act(name, lambda instance: instance.try_acquire_lock(resource))
-
-
-@when(
-    "instance {name} cleans up expired locks,"
-    ' but instance {rival} takes over "{resource}" right after {looker} has looked'
-)
-def cleanup_overtaken(context: Context, name: str, rival: str, resource: str, looker: str) -> None:
-    _after_next_look(context, name, looker, lambda: _takes_over(context, rival, resource))
-    context.cleanup_report = context.world.act(name, lambda instance: instance.cleanup_expired_locks())
-
-
-@when(
-    "instance {name} cleans up expired locks,"
-    ' but instance {holder} releases "{resource}" right after {looker} has looked'
-)
-def cleanup_outrun_by_release(context: Context, name: str, holder: str, resource: str, looker: str) -> None:
-    _after_next_look(context, name, looker, lambda: _releases(context, holder, resource))
+def cleanup_overtaken(context: Context, *, name: str, other: str, deed: str, resource: str, looker: str) -> None:
+    _after_next_look(context, name, looker, lambda: _IN_BETWEEN[deed](context, other, resource))
     context.cleanup_report = context.world.act(name, lambda instance: instance.cleanup_expired_locks())
 
 
@@ -89,3 +69,12 @@ def _releases(context: Context, holder: str, resource: str) -> None:
     lease = context.world.lease_of(holder, resource)
     released = context.world.act(holder, lambda instance: instance.release_lock(lease))
     assert_that(released, is_(True), f"{holder} released {resource!r} in between")
+
+
+#: What another instance does in between, in the words of the steps above.
+_IN_BETWEEN: dict[str, Callable[[Context, str, str], None]] = {
+    "takes it over": _takes_over,
+    "takes over": _takes_over,
+    "releases it": _releases,
+    "releases": _releases,
+}

@@ -207,10 +207,10 @@ class RedisLeaseStore:
             # redis-py would pass them on to its connections, which fail on first use with a TypeError.
             known = ", ".join(sorted(_QUERY_PARAMETERS))
             raise InvalidArgumentError("url", f"unknown parameter {', '.join(unknown)} (known: {known})", where)
-        plain = sorted(name for name in names if name.startswith("ssl_")) if not url.startswith("rediss:") else []
-        if plain:
+        tls_only = sorted(name for name in names if name.startswith("ssl_"))
+        if tls_only and not url.startswith("rediss://"):
             # The same TypeError on first use: only a TLS connection takes them.
-            raise InvalidArgumentError("url", f"{', '.join(plain)} applies only to rediss:// (TLS) URLs", where)
+            raise InvalidArgumentError("url", f"{', '.join(tls_only)} applies only to rediss:// (TLS) URLs", where)
         timeout = checked_duration_ms("timeout_ms", timeout_ms)
         if replicas and checked_duration_ms("replicas_timeout_ms", replicas_timeout_ms) + _WAIT_MARGIN_MS > timeout:
             # WAIT may outlast its own timeout by the server's 100 ms tick: the socket must wait longer still.
