@@ -12,6 +12,9 @@ Feature: A contender retries with exponential backoff
   .     in lock-step; the same seed gives the same waits.
   .   * It retries whenever the resource is held, not only after a cleanup.
   .     Each refusal is logged at debug level: who holds it, for how long more.
+  .   * A blocking acquisition makes its last attempt at its deadline, and no
+  .     attempt lets the store keep it waiting past that deadline (a store may
+  .     wait for its own bookkeeping: a guard another process holds).
   .   * Waiting goes through the instance's clock: nothing sleeps for real,
   .     so the waits below are measured exactly on the frozen clock.
 
@@ -111,12 +114,23 @@ Feature: A contender retries with exponential backoff
     When instance B waits up to <timeout> to acquire "resource-1"
     Then instance B fails with a timeout naming "resource-1" and "A"
     And instance B waited <waits> between them
+    And instance B's attempts let the store keep it waiting at most <store waits>
     And exactly <timeout> passed on the clock while instance B tried
 
     Examples:
-      | timeout | waits                         | comment                             |
-      | 100 ms  | 10 ms, 20 ms, 40 ms and 30 ms | the last wait cut short             |
-      | 31 ms   | 10 ms, 20 ms and 1 ms         | even 1 ms before the deadline waits |
+      | timeout | waits                         | store waits                             | comment                             |
+      | 100 ms  | 10 ms, 20 ms, 40 ms and 30 ms | 100 ms, 90 ms, 70 ms, 30 ms and 0 ms    | the last wait cut short             |
+      | 31 ms   | 10 ms, 20 ms and 1 ms         | 31 ms, 21 ms, 1 ms and 0 ms             | even 1 ms before the deadline waits |
+
+  @frozen_clock
+  Scenario: A blocking acquisition whose last wait overran the deadline lets the store keep it waiting no more
+    Given instance A holds "resource-1" with a TTL of 30 s
+    And instance B's waits each last 5 ms longer than asked, as on a loaded machine
+    When instance B waits up to 100 ms to acquire "resource-1"
+    Then instance B fails with a timeout naming "resource-1" and "A"
+    And instance B waited 10 ms, 20 ms, 40 ms and 15 ms between them
+    And instance B's attempts let the store keep it waiting at most 100 ms, 85 ms, 60 ms, 15 ms and 0 ms
+    And exactly 105 ms passed on the clock while instance B tried
 
   Scenario: A blocking acquisition holds the resource only inside its block
     When instance B works on "resource-1" under its lock, waiting up to 1 s to get it

@@ -36,6 +36,11 @@ def clock_reads(context: Context, moment: str) -> None:
     context.world.clock.advance(ahead_ms)
 
 
+@given("instance {name}'s waits each last {extra:Duration} longer than asked, as on a loaded machine")
+def oversleeping(context: Context, name: str, extra: float) -> None:
+    context.world.clocks[name].oversleep_ms = extra
+
+
 @then("instance {name} made {attempts:d} attempts")
 def made_attempts(context: Context, name: str, attempts: int) -> None:
     looked = context.world.observations.get(name)
@@ -48,6 +53,12 @@ def made_attempts(context: Context, name: str, attempts: int) -> None:
 def waited(context: Context, name: str, waits: list[float]) -> None:
     made = context.world.waits.get(name, [])
     assert_that(made, equal_to(waits), f"the waits {name} made on the clock, in milliseconds")
+
+
+@then("instance {name}'s attempts let the store keep it waiting at most {waits:Durations}")
+def store_waits(context: Context, name: str, waits: list[float]) -> None:
+    allowed = context.world.stores[name].claim_waits
+    assert_that(allowed, equal_to(waits), f"how long each of {name}'s attempts let the store keep it waiting, in ms")
 
 
 @then("instance {name}'s waits were each shortened, by at most {jitter:g} of it, from {waits:Durations}")

@@ -81,6 +81,7 @@ class World:
         self.in_processes = in_processes
         self.instances: dict[str, Instance] = {}
         self.stores: dict[str, WatchedStore] = {}
+        self.clocks: dict[str, _RecordingClock] = {}
         self.files: dict[str, WatchedFileSystem] = {}
         self.outcomes: dict[str, object] = {}
         self.last_actions: dict[str, Callable[[Instance], object]] = {}
@@ -140,7 +141,7 @@ class World:
             max_clock_skew_ms=max_clock_skew_ms,
             detect_dead_holders=detect_dead_holders,
         )
-        self.instances[name], self.stores[name] = instance, watched
+        self.instances[name], self.stores[name], self.clocks[name] = instance, watched, clock
         if fixture.kind == "file":
             self.files[name] = files
         return instance
@@ -171,6 +172,7 @@ class World:
         """Let instance ``name`` vanish without releasing anything, as a crash would."""
         instance = self.instances.pop(name, None)
         self.stores.pop(name, None)
+        self.clocks.pop(name, None)
         self.files.pop(name, None)
         if instance is not None:
             instance.close()
@@ -185,6 +187,7 @@ class World:
         self.last_actions[name] = action
         if name in self.stores:
             self.stores[name].observations = 0
+            self.stores[name].claim_waits.clear()
         self.waits.setdefault(name, []).clear()
         started = self.clock.now_ms()
         real_time = not isinstance(self.clock, FrozenClock)
@@ -311,13 +314,15 @@ class _RecordingClock:
         self._clock = clock
         self._waits = waits
         self._offset_ms = int(offset_ms)
+        #: How much longer than asked each backoff wait lasts, as on a loaded machine.
+        self.oversleep_ms = 0.0
 
     def now_ms(self) -> int:
         return self._clock.now_ms() + self._offset_ms
 
     def sleep_ms(self, ms: float) -> None:
         self._waits.append(ms)
-        self._clock.sleep_ms(ms)
+        self._clock.sleep_ms(ms + self.oversleep_ms)
 
     def wait_ms(self, ms: float, until: threading.Event) -> bool:
         if isinstance(self._clock, FrozenClock):

@@ -29,6 +29,10 @@ def os_error(message: str) -> OSError:
 class WatchedStore:
     """A ``LeaseStore`` that counts observations (looks at an entry), keeps the renewals, and can act after a look.
 
+    It also keeps how long each attempt to claim allowed the store to keep it
+    waiting (``claim_waits``: ``None`` for no limit), so that a scenario sees
+    that no attempt may wait for the store past its deadline.
+
     It can also make renewals fail whatever the store, once or until the
     scenario ends: with a storage error, as any store raises for a fault of
     its medium, or with an error of a type no store should let escape, as a
@@ -41,6 +45,7 @@ class WatchedStore:
         self.expiry_clock = inner.expiry_clock
         self.observations = 0
         self.renewed: list[Lock] = []
+        self.claim_waits: list[float | None] = []
         #: The errors the next renewals raise, one each; then ``lasting_renewal_error``, if any, for every one.
         self.renewal_errors: list[Exception] = []
         self.lasting_renewal_error: Exception | None = None
@@ -61,6 +66,7 @@ class WatchedStore:
         return iter(seen)
 
     def claim_if_absent(self, draft: Lock, *, wait_ms: float | None = None) -> tuple[Lock | None, Observation]:
+        self.claim_waits.append(wait_ms)
         outcome = self.inner.claim_if_absent(draft, wait_ms=wait_ms)
         self._observed()
         return outcome
