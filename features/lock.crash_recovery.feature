@@ -125,6 +125,14 @@ Feature: A crashed holder blocks others no longer than its TTL
     And the lease on "resource-1" names process P's child as its holder
 
   @processes
+  Scenario: A forked child handed a lease that was taken over meanwhile is told at once, and takes nothing
+    Given a separate process P holds "resource-1" with a TTL of 200 ms
+    And instance B has waited up to 5 s to acquire "resource-1"
+    When process P hands its lease to a forked child and exits
+    Then process P's child is told at once that it lost the lease, and stops its keep-alive
+    And "resource-1" is still held by instance B with the lease it acquired
+
+  @processes
   Scenario: Without the liveness check, a killed holder is taken over once its TTL has passed (plan 2.3)
     Given instance B does not check whether holders are alive
     And a separate process P holds "resource-1" with a TTL of 300 ms

@@ -8,7 +8,7 @@ import signal
 
 from behave import given, then, when
 from behave.runner import Context
-from hamcrest import assert_that, equal_to, has_item, has_length, is_
+from hamcrest import assert_that, equal_to, has_entry, has_item, has_key, has_length, is_
 
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 from steps.support.matchers import granted_to, held_by
@@ -34,12 +34,32 @@ def exited_process_holds(context: Context, resource: str, ttl: float) -> None:
 
 @given("process {name} has handed its lease to a forked child that keeps it alive, and exited")
 def hand_over(context: Context, name: str) -> None:
+    said = _hand_over(context, name)
+    assert_that(said, has_key("lease"), f"what process {name}'s child said once its keep-alive started")
+
+
+@when("process {name} hands its lease to a forked child and exits")
+def hands_over(context: Context, name: str) -> None:
+    context.handed = _hand_over(context, name)
+
+
+def _hand_over(context: Context, name: str) -> dict[str, object]:
     process = context.processes[name]
     assert process.stdin is not None
     process.stdin.write(b'{"hand over": true}\n')
-    said = json.loads(read_line(process))
+    said: dict[str, object] = json.loads(read_line(process))
     assert_that(process.wait(timeout=BOUND_S), equal_to(0), f"how process {name} ended")
     context.children = {name: said["child"]}
+    return said
+
+
+@then("process {name}'s child is told at once that it lost the lease, and stops its keep-alive")
+def child_told_lost(context: Context, name: str) -> None:
+    assert_that(
+        context.handed,
+        has_entry("lost", "another instance took it over, or it was cleaned up or broken"),
+        f"what process {name}'s child said once it had left its keep-alive",
+    )
 
 
 @then('the lease on "{resource}" names process {name}\'s child as its holder')

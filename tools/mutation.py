@@ -90,6 +90,8 @@ WORLDS_OF: dict[str, tuple[str, ...]] = {
     "core": ("memory", "file"),
     "lockspec/cli/": ("cli", "file"),
     "lockspec/liveness.py": ("file", "processes"),
+    # A lease handed to a forked child is renewed at once by its keep-alive, in another process only.
+    "lockspec/keepalive.py": ("memory", "file", "processes"),
     # The real clock runs only in other processes; the server's only on Redis.
     "lockspec/clock.py": ("memory", "file", "redis", "processes"),
     "lockspec/stores/file/": ("file", "processes"),

@@ -36,8 +36,11 @@ talks in JSON lines on stdout:
   ``inside``.
 
 In ``hold`` mode, a line ``{"hand over": true}`` makes it fork: the child
-starts a keep-alive on the lease and says ``{"child": PID}``; then the
-parent exits, leaving the lease to the child, which stays until stdin closes.
+starts a keep-alive on the lease; then the parent exits, leaving the lease to
+the child. A child whose keep-alive made the lease its own says
+``{"child": PID, "lease": ...}`` and stays until stdin closes; one whose
+keep-alive found the lease lost leaves its keep-alive at once, then says
+``{"child": PID, "lost": WHY}``.
 """
 
 from __future__ import annotations
@@ -91,10 +94,13 @@ def hand_over(instance: Coordinator, lease: Lock) -> None:
     ready, say_ready = os.pipe()
     sys.stdout.flush()
     if os.fork() == 0:
-        keepalive = KeepAlive(instance, lease).start()
-        os.write(say_ready, b"ready")
-        _say({"child": os.getpid(), "lease": dataclasses.asdict(keepalive.lease)})
-        sys.stdin.read()
+        with KeepAlive(instance, lease) as keepalive:
+            os.write(say_ready, b"ready")
+            if not keepalive.lost:
+                _say({"child": os.getpid(), "lease": dataclasses.asdict(keepalive.lease)})
+                sys.stdin.read()
+        if keepalive.lost:
+            _say({"child": os.getpid(), "lost": keepalive.lost_because})
         os._exit(0)
     # The child's word is the parent's cue to exit: its keep-alive has made the lease its own.
     os.read(ready, 5)
