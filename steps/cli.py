@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
+import io
 import json
+import logging
 import signal
 import socket
 
@@ -21,6 +24,7 @@ from hamcrest import (
     is_,
 )
 
+from lockspec.cli import main
 from steps.support.processes import (
     Finished,
     Process,
@@ -73,6 +77,21 @@ def _run_of(context: Context, label: str) -> _Run:
 @when('the operator runs "{command}"')
 def run_command(context: Context, command: str) -> None:
     _run(context, command)
+
+
+@when('the operator runs "{command}" at that very instant')
+def run_at_this_instant(context: Context, command: str) -> None:
+    # A command of its own would read the real clock; run in this process, it reads the scenario's frozen one.
+    words = command_line(command, _places(context))
+    out, err = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = main(words[1:])
+    finally:
+        root.handlers[:], root.level = handlers, level
+    context.finished = Finished(status, out.getvalue(), err.getvalue())
 
 
 @when('the operator runs "{command}" in a shell')

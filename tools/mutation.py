@@ -61,7 +61,12 @@ WORLDS: dict[str, list[str]] = {
     "file": [f"--tags={_QUICK}"],
     "processes": ["-D", "instances=processes", f"--tags={_QUICK}"],
     "redis": ["-D", "store=redis", f"--tags={_QUICK}"],
-    "cli": ["features/cli.status.feature", "features/cli.cleanup.feature", "features/cli.run.feature"],
+    "cli": [
+        "features/cli.status.feature",
+        "features/cli.status_instants.feature",
+        "features/cli.cleanup.feature",
+        "features/cli.run.feature",
+    ],
 }
 
 #: The modules CI's sampled check draws from (``--gated``): those a full run found at 90% or more, so
