@@ -17,6 +17,8 @@ Feature: The lock directory's guards never let two instances in, and never wedge
   .     only up to their own timeout, then fail with an error naming the guard.
   .   * What a writer that died inside a guard left half written is removed
   .     by cleanup; a live writer's is never touched.
+  .   * A guard file is never followed if it is a symbolic link: someone who
+  .     may write in the folder cannot make lockspec write elsewhere.
 
   Background:
     Given instances A, B and C share a store
@@ -37,6 +39,13 @@ Feature: The lock directory's guards never let two instances in, and never wedge
     When instance B acquires "resource-1" while, just before B writes its lease, lockspec's bookkeeping folder is removed and instance C tries to acquire it
     Then instance B fails with a storage error naming "resource-1.lock" and "No such file or directory"
     And instance C gets the lock on "resource-1"
+
+  Scenario: A symbolic link planted as a guard file is never followed
+    Given instance B has acquired and released "resource-1"
+    And every guard file in lockspec's bookkeeping folder is a symbolic link to a file outside the lock directory
+    When instance C tries to acquire "resource-1"
+    Then instance C fails with a storage error naming ".lockspec/guard-" and "Too many levels of symbolic links"
+    And nothing outside the lock directory was touched
 
   @processes
   Scenario: A process killed inside its guard releases it, even while a child it forked lives on

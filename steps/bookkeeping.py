@@ -49,6 +49,14 @@ def prune_guards(context: Context) -> None:
     context.world.lock_directory.remove_guard_files()
 
 
+@given("every guard file in lockspec's bookkeeping folder is a symbolic link to a file outside the lock directory")
+def plant_guard_links(context: Context) -> None:
+    target = context.world.lock_dir.parent / "secret.txt"
+    target.write_text("must stay as it is")
+    context.world.lock_directory.plant_guard_links(target)
+    context.outside_before = context.world.outside()
+
+
 @when(
     'instance {name} acquires "{resource}" while instance {other} tries to acquire it'
     " in the middle of {writer}'s write"

@@ -24,6 +24,12 @@ class LockDirectory:
         for guard in self.guard_files():
             guard.unlink()
 
+    def plant_guard_links(self, target: Path) -> None:
+        """Replace every guard file by a symbolic link to ``target``, as an attacker sharing the folder could."""
+        for guard in self.guard_files():
+            guard.unlink()
+            guard.symlink_to(target)
+
     def corrupt_fencing_counters(self) -> None:
         """Overwrite the fencing counter at the start of every guard file with bytes that are no number."""
         for guard in self.guard_files():
