@@ -43,9 +43,23 @@ Feature: Opening a store by its URL
     Then instance C gets the lock on "resource-1"
 
     Examples:
-      | how                                                           |
-      | connected to "the scenario's store"                           |
-      | a coordinator built on the scenario's store, with no settings |
+      | how                                                                    |
+      | connected to "the scenario's store"                                    |
+      | a coordinator on the scenario's store and clock, with no other setting |
+
+  @frozen_clock
+  Scenario Outline: By default, a coordinator takes over an expired lease at the very instant it expires: <how>
+    Given instances A and B share a store
+    And instance A holds "resource-1" with a TTL of 30 s
+    And instance C is <how>
+    And 30 s have passed
+    When instance C tries to acquire "resource-1"
+    Then instance C gets the lock on "resource-1"
+
+    Examples:
+      | how                                                                    |
+      | connected to "the scenario's store"                                    |
+      | a coordinator on the scenario's store and clock, with no other setting |
 
   Scenario: Instances on different in-memory spaces never see each other's leases
     Given instance A is connected to "memory://left"

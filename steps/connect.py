@@ -45,10 +45,10 @@ def build_by_keywords(context: Context, name: str) -> None:
     world.adopt(name, coordinator)
 
 
-@given("instance {name} is a coordinator built on the scenario's store, with no settings")
+@given("instance {name} is a coordinator on the scenario's store and clock, with no other setting")
 def build_with_defaults(context: Context, name: str) -> None:
     world = context.world
-    world.adopt(name, Coordinator(world.store.open(world.clock), name))
+    world.adopt(name, Coordinator(world.store.open(world.clock), name, world.clock))
 
 
 @when('an instance connects to "{url}" with {options}')
