@@ -14,7 +14,8 @@ Feature: A contender retries with exponential backoff
   .     Each refusal is logged at debug level: who holds it, for how long more.
   .   * A blocking acquisition makes its last attempt at its deadline, and no
   .     attempt lets the store keep it waiting past that deadline (a store may
-  .     wait for its own bookkeeping: a guard another process holds).
+  .     wait for its own bookkeeping, such as a busy server or another
+  .     instance's change in progress).
   .   * Waiting goes through the instance's clock: nothing sleeps for real,
   .     so the waits below are measured exactly on the frozen clock.
 
@@ -131,6 +132,14 @@ Feature: A contender retries with exponential backoff
     And instance B waited 10 ms, 20 ms, 40 ms and 15 ms between them
     And instance B's attempts let the store keep it waiting at most 100 ms, 85 ms, 60 ms, 15 ms and 0 ms
     And exactly 105 ms passed on the clock while instance B tried
+
+  @frozen_clock
+  Scenario: A blocking acquisition that takes over an expired lease lets the store keep it waiting no longer than the deadline
+    Given instance A holds "resource-1" with a TTL of 25 ms
+    When instance B waits up to 100 ms to acquire "resource-1"
+    Then instance B gets the lock on "resource-1"
+    And instance B waited 10 ms and 20 ms between them
+    And instance B's takeover let the store keep it waiting at most 70 ms
 
   Scenario: A blocking acquisition holds the resource only inside its block
     When instance B works on "resource-1" under its lock, waiting up to 1 s to get it

@@ -61,6 +61,12 @@ def store_waits(context: Context, name: str, waits: list[float]) -> None:
     assert_that(allowed, equal_to(waits), f"how long each of {name}'s attempts let the store keep it waiting, in ms")
 
 
+@then("instance {name}'s takeover let the store keep it waiting at most {wait:Duration}")
+def takeover_wait(context: Context, name: str, wait: float) -> None:
+    allowed = context.world.stores[name].takeover_waits
+    assert_that(allowed, equal_to([wait]), f"how long {name}'s takeovers let the store keep it waiting, in ms")
+
+
 @then("instance {name}'s waits were each shortened, by at most {jitter:g} of it, from {waits:Durations}")
 def waited_jittered(context: Context, name: str, jitter: float, waits: list[float]) -> None:
     made = context.world.waits.get(name, [])

@@ -186,8 +186,7 @@ class World:
         """
         self.last_actions[name] = action
         if name in self.stores:
-            self.stores[name].observations = 0
-            self.stores[name].claim_waits.clear()
+            self.stores[name].forget_action()
         self.waits.setdefault(name, []).clear()
         started = self.clock.now_ms()
         real_time = not isinstance(self.clock, FrozenClock)

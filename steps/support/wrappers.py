@@ -29,9 +29,10 @@ def os_error(message: str) -> OSError:
 class WatchedStore:
     """A ``LeaseStore`` that counts observations (looks at an entry), keeps the renewals, and can act after a look.
 
-    It also keeps how long each attempt to claim allowed the store to keep it
-    waiting (``claim_waits``: ``None`` for no limit), so that a scenario sees
-    that no attempt may wait for the store past its deadline.
+    It also keeps how long each attempt to claim a free resource allowed the
+    store to keep it waiting (``claim_waits``: ``None`` for no limit), and
+    each attempt to take over a lease (``takeover_waits``), so that a
+    scenario sees that no attempt may wait for the store past its deadline.
 
     It can also make renewals fail whatever the store, once or until the
     scenario ends: with a storage error, as any store raises for a fault of
@@ -46,10 +47,17 @@ class WatchedStore:
         self.observations = 0
         self.renewed: list[Lock] = []
         self.claim_waits: list[float | None] = []
+        self.takeover_waits: list[float | None] = []
         #: The errors the next renewals raise, one each; then ``lasting_renewal_error``, if any, for every one.
         self.renewal_errors: list[Exception] = []
         self.lasting_renewal_error: Exception | None = None
         self._after_next_observation: list[Action] = []
+
+    def forget_action(self) -> None:
+        """Start counting afresh: what a scenario reads is about the last action only."""
+        self.observations = 0
+        self.claim_waits.clear()
+        self.takeover_waits.clear()
 
     def after_next_observation(self, action: Action) -> None:
         """Run ``action`` once, just after the next observation returns."""
@@ -72,6 +80,7 @@ class WatchedStore:
         return outcome
 
     def claim(self, seen: Observation, draft: Lock, *, wait_ms: float | None = None) -> Lock | None:
+        self.takeover_waits.append(wait_ms)
         return self.inner.claim(seen, draft, wait_ms=wait_ms)
 
     def replace(self, seen: Observation, lease: Lock) -> bool:
