@@ -33,17 +33,17 @@ def exited_process_holds(context: Context, resource: str, ttl: float) -> None:
 
 
 @given("process {name} has handed its lease to a forked child that keeps it alive, and exited")
-def hand_over(context: Context, name: str) -> None:
-    said = _hand_over(context, name)
+def handed_to_child(context: Context, name: str) -> None:
+    said = _hand_to_child(context, name)
     assert_that(said, has_key("lease"), f"what process {name}'s child said once its keep-alive started")
 
 
 @when("process {name} hands its lease to a forked child and exits")
-def hands_over(context: Context, name: str) -> None:
-    context.handed = _hand_over(context, name)
+def hands_to_child(context: Context, name: str) -> None:
+    context.handed = _hand_to_child(context, name)
 
 
-def _hand_over(context: Context, name: str) -> dict[str, object]:
+def _hand_to_child(context: Context, name: str) -> dict[str, object]:
     process = context.processes[name]
     assert process.stdin is not None
     process.stdin.write(b'{"hand over": true}\n')
@@ -53,13 +53,16 @@ def _hand_over(context: Context, name: str) -> dict[str, object]:
     return said
 
 
-@then("process {name}'s child is told at once that it lost the lease, and stops its keep-alive")
-def child_told_lost(context: Context, name: str) -> None:
-    assert_that(
-        context.handed,
-        has_entry("lost", "another instance took it over, or it was cleaned up or broken"),
-        f"what process {name}'s child said once it had left its keep-alive",
-    )
+@then('process {name}\'s child is told at once that it lost the lease: "{why}"')
+def child_told_lost(context: Context, name: str, why: str) -> None:
+    said = context.handed
+    assert_that(said, has_entry("lost", why), f"what process {name}'s child said once it had left its keep-alive")
+
+
+@then("process {name}'s child's keep-alive has stopped: no thread of it is left")
+def child_keepalive_stopped(context: Context, name: str) -> None:
+    said = context.handed
+    assert_that(said, has_entry("threads", 1), f"how many threads process {name}'s child ran once it was told")
 
 
 @then('the lease on "{resource}" names process {name}\'s child as its holder')

@@ -52,6 +52,7 @@ import random
 import select
 import signal
 import sys
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -82,14 +83,14 @@ def hold(instance: Coordinator, resource: str, ttl_ms: str) -> None:
     for line in sys.stdin:
         request = json.loads(line)
         if "hand over" in request and lease is not None:
-            hand_over(instance, lease)
+            hand_to_child(instance, lease)
         accepted = lease is not None and ProtectedResource(Path(request["to"])).write(
             request["write"], lease.fencing_token
         )
         print(json.dumps({"accepted": accepted}), flush=True)
 
 
-def hand_over(instance: Coordinator, lease: Lock) -> None:
+def hand_to_child(instance: Coordinator, lease: Lock) -> None:
     """Fork; the child keeps the lease alive from now on, and the parent exits once it does (a daemon's start)."""
     ready, say_ready = os.pipe()
     sys.stdout.flush()
@@ -100,9 +101,10 @@ def hand_over(instance: Coordinator, lease: Lock) -> None:
                 _say({"child": os.getpid(), "lease": dataclasses.asdict(keepalive.lease)})
                 sys.stdin.read()
         if keepalive.lost:
-            _say({"child": os.getpid(), "lost": keepalive.lost_because})
+            _say({"child": os.getpid(), "lost": keepalive.lost_because, "threads": threading.active_count()})
         os._exit(0)
-    # The child's word is the parent's cue to exit: its keep-alive has made the lease its own.
+    # The child's word is the parent's cue to exit: its keep-alive has started, and has either
+    # renewed the lease (which is the child's from now on) or found it lost.
     os.read(ready, 5)
     os._exit(0)
 
