@@ -8,12 +8,13 @@ Feature: The status tells to the millisecond when a lease expires
   .   * A lease expires at its expiry instant: until then the status reads
   .     "in" the time left, from that instant on the time "ago", as the
   .     instances judge it (held, then expired).
-  .   * The command here runs in the scenario's own process, so that it reads
-  .     the scenario's frozen clock: a command of its own would read the real
-  .     one, which no scenario can aim at a millisecond.
+
+  # The command runs in the scenario's own process, so that it reads the
+  # scenario's frozen clock: a command of its own would read the real one,
+  # which no scenario can aim at a millisecond.
 
   Background:
-    Given instances A and B share a store
+    Given instance A uses a store
 
   Scenario Outline: A lease expires "in" a time until its very instant of expiry, then expired "ago": <moment>
     Given instance A holds "resource-1" with a TTL of 30 s
@@ -26,6 +27,6 @@ Feature: The status tells to the millisecond when a lease expires
 
     Examples:
       | moment                  | elapsed  | state   | expires  |
-      | 1 ms before its expiry  | 29999 ms | held    | in 1 ms  |
+      | 1 ms before its expiry  | 29.999 s | held    | in 1 ms  |
       | at its expiry           | 30 s     | expired | 0 ms ago |
-      | 1 ms after its expiry   | 30001 ms | expired | 1 ms ago |
+      | 1 ms after its expiry   | 30.001 s | expired | 1 ms ago |

@@ -49,7 +49,7 @@ Feature: Opening a store by its URL
 
   @frozen_clock
   Scenario Outline: By default, a coordinator takes over an expired lease at the very instant it expires: <how>
-    Given instances A and B share a store
+    Given instance A uses a store
     And instance A holds "resource-1" with a TTL of 30 s
     And instance C is <how>
     And 30 s have passed

@@ -1,4 +1,4 @@
-"""Steps about the file store's bookkeeping: guard files that vanish, and what writers leave half written.
+"""Steps about the file store's bookkeeping: guard files that vanish or are links, and what writers leave half written.
 
 Races are made exact: the other instance acts from a thread started at a
 precise moment inside the first one's guarded section, and the first one
@@ -51,9 +51,7 @@ def prune_guards(context: Context) -> None:
 
 @given("every guard file in lockspec's bookkeeping folder is a symbolic link to a file outside the lock directory")
 def plant_guard_links(context: Context) -> None:
-    target = context.world.lock_dir.parent / "secret.txt"
-    target.write_text("must stay as it is")
-    context.world.lock_directory.plant_guard_links(target)
+    context.world.lock_directory.plant_guard_links(context.world.plant_outside("secret.txt"))
     context.outside_before = context.world.outside()
 
 

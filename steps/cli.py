@@ -7,6 +7,7 @@ import fnmatch
 import io
 import json
 import logging
+import shlex
 import signal
 import socket
 
@@ -82,7 +83,8 @@ def run_command(context: Context, command: str) -> None:
 @when('the operator runs "{command}" at that very instant')
 def run_at_this_instant(context: Context, command: str) -> None:
     # A command of its own would read the real clock; run in this process, it reads the scenario's frozen one.
-    words = command_line(command, _places(context))
+    words = shlex.split(shell_line(command, _places(context)))
+    assert_that(words[0], equal_to("lockspec"), "the command the operator runs in this process")
     out, err = io.StringIO(), io.StringIO()
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level

@@ -48,7 +48,6 @@ def replace_folder_by_file(context: Context, folder: str) -> None:
 @given('the lease path of "{resource}" is {thing}')
 def plant_thing(context: Context, resource: str, thing: str) -> None:
     path = context.world.lease_path(resource)
-    outside = context.world.lock_dir.parent
     context.world.file_store()
     if thing == "a directory":
         path.mkdir()
@@ -56,14 +55,11 @@ def plant_thing(context: Context, resource: str, thing: str) -> None:
     elif thing == "a FIFO":
         os.mkfifo(path)
     elif thing == "a symbolic link to a file outside the lock directory":
-        (outside / "secret.txt").write_text("must stay as it is")
-        path.symlink_to(outside / "secret.txt")
+        path.symlink_to(context.world.plant_outside("secret.txt"))
     elif thing == "a symbolic link to a folder outside the lock directory":
-        (outside / "elsewhere").mkdir()
-        (outside / "elsewhere" / "data.txt").write_text("must stay as it is")
-        path.symlink_to(outside / "elsewhere")
+        path.symlink_to(context.world.plant_outside("elsewhere/data.txt").parent)
     elif thing == "a dangling symbolic link":
-        path.symlink_to(outside / "nowhere")
+        path.symlink_to(context.world.lock_dir.parent / "nowhere")
     else:
         raise NotImplementedError(f"no way to plant {thing!r} yet")
     context.outside_before = context.world.outside()

@@ -278,6 +278,16 @@ class World:
         """Everything the scenario's store holds but its fencing counters (see ``StoreFixture.snapshot``)."""
         return self.store.snapshot()
 
+    def plant_outside(self, relative: str) -> Path:
+        """A file at ``relative`` in the scenario's folder, outside the lock directory, that no instance may touch.
+
+        ``outside()`` then shows whether anything did.
+        """
+        path = self.lock_dir.parent / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("must stay as it is")
+        return path
+
     def outside(self) -> dict[str, bytes | None]:
         """Everything in the scenario's folder outside the lock directory (None for folders and links)."""
         return snapshot_of(self.lock_dir.parent, lambda path: path == self.lock_dir or self.lock_dir in path.parents)
