@@ -35,12 +35,15 @@ class LeaseState(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """One instance's settings for judging leases: its host, its clock skew margin, whether it detects dead holders."""
+    """One instance's settings for judging leases: its host, its clock skew margin, whether it detects dead holders.
+
+    Every setting is given: their defaults are the coordinator's (see ``Coordinator``), stated there only.
+    """
 
     host: str
-    max_clock_skew_ms: int = 0
-    detect_dead_holders: bool = True
-    keep_set_aside_ms: int = DEFAULT_KEEP_SET_ASIDE_MS
+    max_clock_skew_ms: int
+    detect_dead_holders: bool
+    keep_set_aside_ms: int
 
     def state_of(self, lease: Lock, now_ms: int) -> LeaseState:
         """``HELD``, ``EXPIRED`` or ``HOLDER_GONE``, at ``now_ms`` on the judging instance's clock.

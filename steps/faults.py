@@ -121,7 +121,8 @@ def change_backoff(context: Context) -> None:
 
 @when("someone changes the clock skew margin of a lease policy")
 def change_policy(context: Context) -> None:
-    _change(context, Policy(host="host-1"), "max_clock_skew_ms", 5000)
+    policy = Policy(host="host-1", max_clock_skew_ms=0, detect_dead_holders=True, keep_set_aside_ms=1000)
+    _change(context, policy, "max_clock_skew_ms", 5000)
 
 
 @when('someone changes the state in instance {name}\'s status of "{resource}"')
