@@ -16,6 +16,9 @@ Feature: An operator sees every lease with `lockspec status`
   .   * Looking creates nothing: status, cleanup --dry-run and a refused
   .     break leave the folder they look at as it was.
   .   * --json prints the same as a JSON document of schema 1.
+  .   * A reader that stops early (`| head`) is no error: the command ends
+  .     without a word, with status 141, as a shell reports a command that a
+  .     closed pipe stopped (128 + SIGPIPE).
   .   * The store comes from --store URL or --lock-dir, or else LOCKSPEC_STORE
   .     or LOCKSPEC_DIR: exactly one of them, or the command is a usage error
   .     (exit status 64).
@@ -87,6 +90,18 @@ Feature: An operator sees every lease with `lockspec status`
     When the operator runs "lockspec status --json --store $STORE | head -n 1" in a shell
     Then the command succeeds
     And its error output is empty
+
+  Scenario Outline: A reader gone before anything is written ends the command quietly, with the status of a closed pipe: <command>
+    Given instance A holds "resource-1" with a TTL of 30 s
+    When the operator runs "<command> --store $STORE" with its output going to a reader that has already gone
+    Then the command exits with status 141
+    And its error output is empty
+
+    Examples:
+      | command                   |
+      | lockspec status           |
+      | lockspec status --json    |
+      | lockspec cleanup --dry-run |
 
   @file
   Scenario: The status as a JSON document

@@ -7,6 +7,7 @@ import fnmatch
 import io
 import json
 import logging
+import os
 import shlex
 import signal
 import socket
@@ -100,6 +101,19 @@ def run_at_this_instant(context: Context, command: str) -> None:
 def run_in_shell(context: Context, command: str) -> None:
     # The operator's shell finds the installed lockspec on its PATH.
     process = start(["sh", "-c", shell_line(command, _places(context))], operator_environment())
+    context.add_cleanup(stop, process)
+    context.finished = finish(process)
+
+
+@when('the operator runs "{command}" with its output going to a reader that has already gone')
+def run_into_gone_reader(context: Context, command: str) -> None:
+    # A pipe whose reading end is closed: the command's first write finds it broken, whatever it writes.
+    reading, writing = os.pipe()
+    os.close(reading)
+    try:
+        process = start(command_line(command, _places(context)), operator_environment(), stdout=writing)
+    finally:
+        os.close(writing)
     context.add_cleanup(stop, process)
     context.finished = finish(process)
 

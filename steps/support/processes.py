@@ -37,12 +37,15 @@ class Finished:
     err: str
 
 
-def start(words: list[str], env: dict[str, str] | None = None) -> Process:
-    """Start ``words`` in a session of its own, so that ``stop`` can end it with all its descendants."""
+def start(words: list[str], env: dict[str, str] | None = None, stdout: int = subprocess.PIPE) -> Process:
+    """Start ``words`` in a session of its own, so that ``stop`` can end it with all its descendants.
+
+    Its output is read through a pipe, unless ``stdout`` names a descriptor of its own.
+    """
     return subprocess.Popen(
         words,
         stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
+        stdout=stdout,
         stderr=subprocess.PIPE,
         bufsize=0,
         env=env,
@@ -77,7 +80,7 @@ def finish(process: Process, timeout_s: float = BOUND_S) -> Finished:
     except subprocess.TimeoutExpired:
         stop(process)
         raise AssertionError(f"{process.args!r} did not end within {timeout_s} s") from None
-    return Finished(process.returncode, out.decode(), err.decode())
+    return Finished(process.returncode, (out or b"").decode(), err.decode())
 
 
 def worker_results(process: Process) -> list[dict[str, Any]]:
