@@ -79,14 +79,18 @@ Feature: A command runs while holding a lease, like flock(1)
       """
       got TERM
       """
-    And run 1 said once, in one line, that it lost the lease on "resource-1"
+    And run 1 said once, in one line, that it lost the lease on "resource-1", and stops the command with SIGTERM, then SIGKILL after 10 s
 
   Scenario: A command that ignores SIGTERM after its lease was lost is killed once the grace period is over
-    When the operator starts "lockspec run resource-1 --ttl 300ms --grace 200ms --store $STORE -- sh -c "trap '' TERM; echo started; while true; do sleep 0.05; done"" as run 1
+    When the operator starts "lockspec run resource-1 --ttl 300ms --grace 800ms --store $STORE -- sh -c "trap 'echo got TERM, going on >> $LOG' TERM; echo started; while true; do sleep 0.01; done"" as run 1
     And run 1 has printed "started"
     And the operator runs "lockspec break resource-1 --force --store $STORE"
     Then run 1 ends with status 69
-    And run 1 said once, in one line, that it lost the lease on "resource-1"
+    And the log reads:
+      """
+      got TERM, going on
+      """
+    And run 1 said once, in one line, that it lost the lease on "resource-1", and stops the command with SIGTERM, then SIGKILL after 0.8 s
 
   Scenario: With --on-loss continue, a run whose lease is lost lets its command finish
     When the operator starts "lockspec run resource-1 --ttl 300ms --on-loss continue --store $STORE -- sh -c 'echo started; read go; echo finished >> $LOG'" as run 1

@@ -20,6 +20,7 @@ from hamcrest import (
     contains_exactly,
     contains_string,
     empty,
+    ends_with,
     equal_to,
     greater_than,
     has_length,
@@ -173,11 +174,23 @@ def no_traceback(context: Context, label: str) -> None:
 
 @then('run {label} said once, in one line, that it lost the lease on "{resource}"')
 def said_lost_once(context: Context, label: str, resource: str) -> None:
+    _said_about_loss(context, label, resource)
+
+
+@then('run {label} said once, in one line, that it lost the lease on "{resource}", and stops the command with {how}')
+def said_lost_and_stopping(context: Context, label: str, resource: str, how: str) -> None:
+    line = _said_about_loss(context, label, resource)
+    assert_that(line, ends_with(f"; stopping the command ({how})"), f"what run {label} said about its loss")
+
+
+def _said_about_loss(context: Context, label: str, resource: str) -> str:
+    """The one line the run wrote about a loss, checked to name ``resource``."""
     done = _run_of(context, label).finished
     assert done is not None, f"run {label} has not ended yet"
     about_loss = [line for line in done.err.splitlines() if "lost" in line]
     assert_that(about_loss, has_length(1), f"lines of run {label}'s error output about a loss:\n{done.err}")
     assert_that(about_loss[0], contains_string(f"lost the lease on {resource}"))
+    return about_loss[0]
 
 
 @then("the command succeeds")
@@ -265,7 +278,8 @@ def output_json(context: Context, schema: int) -> None:
 @then("the log reads:")
 def log_reads(context: Context) -> None:
     log = context.world.lock_dir.parent / "log"
-    assert_that(log.read_text().splitlines(), contains_exactly(*context.text.splitlines()), "the log, line by line")
+    lines = log.read_text().splitlines() if log.exists() else []
+    assert_that(lines, contains_exactly(*context.text.splitlines()), "the log, line by line (none: no log written)")
 
 
 @then("the log is empty")
