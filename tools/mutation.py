@@ -55,18 +55,22 @@ REPORTS = ROOT / "reports" / "mutation"
 #: Tags no mutation run needs: the long torture and stress runs repeat what the others check.
 _QUICK = "not @slow and not @stress"
 
+_CLI_FEATURES = [
+    "features/cli.status.feature",
+    "features/cli.status_instants.feature",
+    "features/cli.cleanup.feature",
+    "features/cli.run.feature",
+]
+
 #: The runs of the specification, by name; each is one behave command.
 WORLDS: dict[str, list[str]] = {
     "memory": ["-D", "store=memory", f"--tags={_QUICK}"],
     "file": [f"--tags={_QUICK}"],
     "processes": ["-D", "instances=processes", f"--tags={_QUICK}"],
     "redis": ["-D", "store=redis", f"--tags={_QUICK}"],
-    "cli": [
-        "features/cli.status.feature",
-        "features/cli.status_instants.feature",
-        "features/cli.cleanup.feature",
-        "features/cli.run.feature",
-    ],
+    "cli": _CLI_FEATURES,
+    # What the command line does on a store that is not a lock directory (no folder to refuse, none to make).
+    "cli-redis": ["-D", "store=redis", *_CLI_FEATURES],
 }
 
 #: The modules CI's sampled check draws from (``--gated``): those a full run found at 90% or more, so
@@ -95,7 +99,7 @@ GATED: tuple[str, ...] = (
 #: The worlds that may notice a change of a module, fastest first; modules not named use the core's.
 WORLDS_OF: dict[str, tuple[str, ...]] = {
     "core": ("memory", "file"),
-    "lockspec/cli/": ("cli", "file"),
+    "lockspec/cli/": ("cli", "file", "cli-redis"),
     "lockspec/liveness.py": ("file", "processes"),
     # A lease handed to a forked child is renewed at once by its keep-alive, in another process only.
     "lockspec/keepalive.py": ("memory", "file", "processes"),
