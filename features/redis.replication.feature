@@ -10,7 +10,8 @@ Feature: On Redis, a lease can wait for replicas, so that a failover keeps it
   .     (fencing tokens are then what protects the resource).
   .   * With the replicas option, a lease is granted, and renewed, only once
   .     that many replicas acknowledged the write (WAIT), within the time
-  .     allowed: one more round trip.
+  .     allowed (by default 500 ms): one more round trip. The time allowed
+  .     for any answer of the server must be at least 1 s longer.
   .   * A claim that too few replicas acknowledged is undone and reported as
   .     a storage error: the caller is not told "busy", and the resource is
   .     not left held by a lease nobody was granted. That holds for a claim
@@ -32,6 +33,13 @@ Feature: On Redis, a lease can wait for replicas, so that a failover keeps it
     Given the replica has stalled
     When instance A tries to acquire "resource-1"
     Then instance A fails with a storage error naming "redis.sock" and "0 of 1 replicas acknowledged it within 1000 ms"
+    And the lease of "resource-1" is no longer stored
+
+  Scenario: By default a claim waits at most 500 ms for its replicas, which answers awaited 1 s longer allow
+    Given instance C is granted a lease only once 1 replica acknowledged it, waiting for each answer of the server at most 1.5 s
+    And the replica has stalled
+    When instance C tries to acquire "resource-1"
+    Then instance C fails with a storage error naming "redis.sock" and "0 of 1 replicas acknowledged it within 500 ms"
     And the lease of "resource-1" is no longer stored
 
   Scenario: A claim recognised as its own after its reply was lost still waits for the replica

@@ -249,6 +249,14 @@ def waits_for_replicas(context: Context, name: str, count: int, bound: float) ->
     _start_configured(context, name, {"replicas": count, "replicas_timeout_ms": bound})
 
 
+@given(
+    "instance {name} is granted a lease only once {count:d} replica acknowledged it,"
+    " waiting for each answer of the server at most {bound:Duration}"
+)
+def waits_for_replicas_by_default(context: Context, name: str, count: int, bound: float) -> None:
+    _start_configured(context, name, {"replicas": count, "timeout_ms": bound})
+
+
 @then("nothing was stored on {which}")
 def nothing_stored_on(context: Context, which: str) -> None:
     world = _redis_world(context).world
