@@ -14,7 +14,8 @@ Feature: The lock directory's guards never let two instances in, and never wedge
   .     while an instance is inside a guard.
   .   * A process that dies inside a guard releases it, even when a child it
   .     forked lives on. A process stopped inside a guard makes others wait
-  .     only up to their own timeout, then fail with an error naming the guard.
+  .     only up to their own timeout, then fail with an error naming the guard
+  .     and how long they waited for it.
   .   * What a writer that died inside a guard left half written is removed
   .     by cleanup; a live writer's is never touched.
   .   * A guard file is never followed if it is a symbolic link: someone who
@@ -59,6 +60,7 @@ Feature: The lock directory's guards never let two instances in, and never wedge
     Given a separate process P was stopped while it wrote its lease on "resource-1"
     When instance B waits up to 500 ms to acquire "resource-1"
     Then instance B fails with a storage error naming ".lockspec/guard-" and "is one stopped inside it?"
+    And instance B's error says how long the guard was held: between 250 ms and 1 s
     And instance B gave up within 1 s
 
   @processes

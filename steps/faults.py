@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
@@ -9,7 +10,15 @@ from typing import Any
 
 from behave import given, then, when
 from behave.runner import Context
-from hamcrest import assert_that, equal_to, instance_of
+from hamcrest import (
+    all_of,
+    assert_that,
+    equal_to,
+    greater_than_or_equal_to,
+    instance_of,
+    less_than_or_equal_to,
+    not_none,
+)
 
 from lockspec import (
     Backoff,
@@ -202,6 +211,16 @@ def _started(context: Context) -> Coordinator:
 @then('instance {name} fails with a storage error naming "{first}" and "{second}"')
 def fails_with_storage_error(context: Context, name: str, first: str, second: str) -> None:
     assert_that(context.world.outcome(name), an_error(LockStorageError, first, second))
+
+
+@then("instance {name}'s error says how long the guard was held: between {low:Duration} and {high:Duration}")
+def says_guard_held_for(context: Context, name: str, low: float, high: float) -> None:
+    outcome = context.world.outcome(name)
+    said = re.search(r"held by another process for (\d+) ms", str(outcome))
+    assert_that(said, not_none(), f"what instance {name}'s error says of the guard: {outcome}")
+    assert said is not None
+    held = int(said[1])
+    assert_that(held, all_of(greater_than_or_equal_to(low), less_than_or_equal_to(high)), "milliseconds it says")
 
 
 @then('instance {name} fails with an invalid argument error naming "{argument}"')
