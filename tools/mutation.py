@@ -68,6 +68,9 @@ WORLDS: dict[str, list[str]] = {
     "file": [f"--tags={_QUICK}"],
     "processes": ["-D", "instances=processes", f"--tags={_QUICK}"],
     "redis": ["-D", "store=redis", f"--tags={_QUICK}"],
+    # The features that read the clocks themselves, run first for the clock's mutants: most fail there.
+    "real-clock": ["features/lock.real_clock.feature"],
+    "server-clock": ["-D", "store=redis", "features/redis.server_clock.feature"],
     "cli": _CLI_FEATURES,
     # What the command line does on a store that is not a lock directory (no folder to refuse, none to make).
     "cli-redis": ["-D", "store=redis", *_CLI_FEATURES],
@@ -103,8 +106,8 @@ WORLDS_OF: dict[str, tuple[str, ...]] = {
     "lockspec/liveness.py": ("file", "processes"),
     # A lease handed to a forked child is renewed at once by its keep-alive, in another process only.
     "lockspec/keepalive.py": ("memory", "file", "processes"),
-    # The real clock runs only in other processes; the server's only on Redis.
-    "lockspec/clock.py": ("memory", "file", "redis", "processes"),
+    # The real clock runs in the real-clock features and in other processes; the server's only on Redis.
+    "lockspec/clock.py": ("real-clock", "server-clock", "memory", "file", "redis", "processes"),
     "lockspec/stores/file/": ("file", "processes"),
     "lockspec/stores/memory.py": ("memory",),
     "lockspec/stores/redis/": ("redis",),
