@@ -65,6 +65,16 @@ Feature: An unreadable lease never blocks a resource
       | 167 h   | was kept aside, reading 'INVALID{JSON' | did nothing                |
       | 168 h   | was purged                             | had "resource-1" purged    |
 
+  @frozen_clock @in_process
+  Scenario: A cleanup that finds what was set aside purged meanwhile reports nothing, and no error
+    Given instance B shares the store too
+    And the stored lease of "resource-1" reads 'INVALID{JSON'
+    And instance A has cleaned up expired locks
+    And 168 h have passed
+    When instance A cleans up expired locks, asking what was done, but instance B purges what was set aside right after A has looked at it
+    Then the cleanup did nothing
+    And the unreadable entry was purged
+
   Scenario Outline: An instance takes over a resource whose lease is unreadable: <comment> (plan 2.6)
     Given the stored lease of "resource-1" reads '<contents>'
     When instance A tries to acquire "resource-1"

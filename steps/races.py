@@ -8,7 +8,7 @@ from behave import then, when
 from behave.runner import Context
 from hamcrest import assert_that, equal_to, is_
 
-from lockspec import Observation
+from lockspec import CleanupAction, Observation
 
 
 @when('instance {name} acquires "{resource}" while instance {watcher} looks at it mid-write')
@@ -52,6 +52,22 @@ def renew_overtaken(context: Context, name: str, resource: str, rival: str, look
     lease = context.world.lease_of(name, resource)
     _after_next_look(context, name, looker, lambda: _takes_over(context, rival, resource))
     context.world.act(name, lambda instance: instance.renew_lock(lease))
+
+
+@when(
+    "instance {name} cleans up expired locks, asking what was done,"
+    " but instance {other} purges what was set aside right after {looker} has looked at it"
+)
+def cleanup_overtaken_aside(context: Context, *, name: str, other: str, looker: str) -> None:
+    assert_that(looker, equal_to(name), "the instance that looks is the one acting")
+
+    def purge() -> None:
+        done = context.world.act(other, lambda instance: instance.cleanup())
+        purged = [entry.action for entry in done] if isinstance(done, list) else done
+        assert_that(purged, equal_to([CleanupAction.PURGED]), f"what {other}'s cleanup did in between")
+
+    context.world.stores[name].after_next_look_aside(purge)
+    context.world.act(name, lambda instance: instance.cleanup())
 
 
 def _after_next_look(context: Context, name: str, looker: str, action: Callable[[], None]) -> None:

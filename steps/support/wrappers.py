@@ -52,6 +52,7 @@ class WatchedStore:
         self.renewal_errors: list[Exception] = []
         self.lasting_renewal_error: Exception | None = None
         self._after_next_observation: list[Action] = []
+        self._after_next_look_aside: list[Action] = []
 
     def forget_action(self) -> None:
         """Start counting afresh: what a scenario reads is about the last action only."""
@@ -62,6 +63,10 @@ class WatchedStore:
     def after_next_observation(self, action: Action) -> None:
         """Run ``action`` once, just after the next observation returns."""
         self._after_next_observation.append(action)
+
+    def after_next_look_aside(self, action: Action) -> None:
+        """Run ``action`` once, just after the next listing of what was set aside returns."""
+        self._after_next_look_aside.append(action)
 
     def observe(self, resource: str) -> Observation:
         seen = self.inner.observe(resource)
@@ -100,7 +105,10 @@ class WatchedStore:
         return self.inner.release(lease)
 
     def kept_aside(self) -> Iterator[SetAside]:
-        return self.inner.kept_aside()
+        seen = list(self.inner.kept_aside())
+        while self._after_next_look_aside:
+            self._after_next_look_aside.pop(0)()
+        return iter(seen)
 
     def discard(self, entry: SetAside) -> bool:
         return self.inner.discard(entry)
