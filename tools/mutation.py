@@ -22,6 +22,8 @@ Writes to ``reports/mutation/``: ``summary.md`` (the table per module),
 Exits 1 if a module's score (killed / not equivalent) is under
 ``--fail-under`` (default 0: report only); with ``--sample``, if the
 sample's score as a whole is (a sample holds a few mutants per module).
+Exits 2 before testing anything if a mutant listed as equivalent is no
+longer made (its line changed): its reason must be read again.
 """
 
 from __future__ import annotations
@@ -316,6 +318,12 @@ def main() -> int:
 
     modules = modules_of([*args.module, *(GATED if args.gated else ())])
     mutants = [mutant for module in modules for mutant in mutants_of(module)]
+    made = {mutant.key() for mutant in mutants}
+    stale = [key for key in equivalents() if key[0] in modules and key not in made]
+    if stale:  # the code changed under them: each must be looked at again, not silently dropped
+        listed = "\n".join(f"  {module}: {operator} on {line!r}" for module, operator, line, _ in stale)
+        print(f"listed as equivalent in {EQUIVALENTS.name}, but no longer made:\n{listed}", file=sys.stderr)
+        return 2
     if args.line:  # did the scenario just written kill the mutants of that line?
         mutants = [mutant for mutant in mutants if mutant.line in args.line]
     if args.sample is not None:

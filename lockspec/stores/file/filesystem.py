@@ -5,6 +5,10 @@ The file store never calls ``os`` for lease files directly but goes through a
 error) or to act at a precise moment, without mocking the coordinator. Every
 method raises ``OSError`` as the system call does; the store turns that into a
 ``LockStorageError``.
+
+No descriptor asks for ``O_CLOEXEC``: ``os.open`` makes every one
+non-inheritable anyway (PEP 446), so a command that a holder runs never
+inherits a lease file.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ class FileSystem:
         followed) and ``O_NONBLOCK`` (a FIFO does not hang the reader).
         """
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except FileNotFoundError:
             return None
         except OSError:
@@ -67,8 +71,11 @@ class FileSystem:
             os.close(fd)
 
     def write_new(self, path: str, data: bytes, mode: int) -> None:
-        """Create ``path`` (which must not exist) holding ``data``, with exactly ``mode``."""
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, mode)
+        """Create ``path`` (which must not exist) holding ``data``, with exactly ``mode``.
+
+        ``O_EXCL`` refuses any existing path, a symbolic link included: there is nothing to follow.
+        """
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
             os.fchmod(fd, mode)  # the umask may have taken bits away
             view = memoryview(data)

@@ -28,7 +28,9 @@ after the store's guard timeout or the caller's own deadline with a
 ``LockStorageError`` naming the guard file. A process killed inside a guard
 releases it: the kernel drops its ``flock`` once no descriptor of it is open,
 and a forked child closes its copies of its parent's guard descriptors, so
-that it never keeps a dead parent's guard locked.
+that it never keeps a dead parent's guard locked. (A command exec'd by a
+holder never gets them: ``os.open`` makes every descriptor non-inheritable,
+PEP 446, so none asks for ``O_CLOEXEC``.)
 
 The first bytes of each guard file hold a counter, the highest fencing token
 issued for any resource of that stripe. Tokens follow ``lockspec.fencing``:
@@ -263,7 +265,7 @@ class Guards:
         with self._mutex:
             known = self._fds.get(stripe)
             if known is None:
-                directory = os.open(self._lock_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+                directory = os.open(self._lock_dir, os.O_RDONLY | os.O_DIRECTORY)
                 known = (_open_existing(self.paths[stripe]), directory)
                 self._fds[stripe] = known
             return known
@@ -297,7 +299,7 @@ class Guards:
         except FileExistsError:
             if not os.path.isdir(self._folder):
                 raise
-        flags = os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW
+        flags = os.O_RDWR | os.O_NOFOLLOW
         try:
             fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, self._permissions.file_mode)
         except FileExistsError:
@@ -309,7 +311,7 @@ class Guards:
 def _open_existing(path: str) -> int:
     """The guard file at ``path`` opened, or -1 if there is none (or its folder is missing)."""
     try:
-        return os.open(path, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
+        return os.open(path, os.O_RDWR | os.O_NOFOLLOW)
     except FileNotFoundError:
         return -1
     except NotADirectoryError:
