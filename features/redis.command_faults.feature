@@ -19,6 +19,8 @@ Feature: On Redis, a fault at any command is a clear error or a safe retry, and 
   .     exception: cleanup does not remove again, since its retry could not
   .     tell its own removal from another's. It reports a storage error, and
   .     the next cleanup finds what is left.
+  .   * A blocking acquisition's claim is made again only while its deadline
+  .     has not passed.
 
   Background:
     Given instances A and B share a store
@@ -56,6 +58,7 @@ Feature: On Redis, a fault at any command is a clear error or a safe retry, and 
     Examples:
       | situation                                  | which                          | action                                   | outcome                                                           | afterwards                                                          |
       | "resource-1" is free                       | the next command               | tries to acquire "resource-1"            | instance A gets the lock on "resource-1"                          | "resource-1" is still held by instance A with the lease it acquired |
+      | "resource-1" is free                       | the next command               | waits up to 1 s to acquire "resource-1"  | instance A gets the lock on "resource-1"                          | "resource-1" is still held by instance A with the lease it acquired |
       | instance B held "resource-1" until 1 s ago | the command after the next one | tries to acquire "resource-1"            | instance A gets the lock on "resource-1"                          | "resource-1" is still held by instance A with the lease it acquired |
       | instance A holds "resource-1"              | the next command               | renews its lock on "resource-1" for 60 s | the renewal by instance A of its lease on "resource-1" is granted | "resource-1" is held by instance A                                  |
       | instance A holds "resource-1"              | the command after the next one | renews its lock on "resource-1" for 60 s | the renewal by instance A of its lease on "resource-1" is granted | "resource-1" is held by instance A                                  |

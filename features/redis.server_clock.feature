@@ -26,6 +26,10 @@ Feature: On Redis, instances whose clocks disagree judge every lease on the serv
   Scenario: A lease is stamped with the server's time, whatever the holder's own clock says
     Then instance A's lease on "resource-1" was acquired on the server's clock, at most 1 s before now on it, to expire 30 s later
 
+  Scenario: A lease is stamped with the server's time to the millisecond
+    When instance A acquires "resource-2" between two readings of the server's clock
+    Then instance A's lease on "resource-2" was stamped between the two readings, or at most 5 ms before the first
+
   Scenario Outline: A lease valid on the server's clock keeps out an instance whose clock runs 10 minutes ahead: instance B <action>
     Given instance B, whose own clock runs 10 min ahead of the server's, judges expiry on the server's clock
     And instance B has acquired and released "resource-0"

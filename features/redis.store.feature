@@ -8,6 +8,9 @@ Feature: On Redis, a failing or restarted server is never taken for a free resou
   . RULES:
   .   * A lease is one string key in the store's namespace; a key of another
   .     type where a lease belongs is unreadable: set aside, never overwritten.
+  .   * Expiry is the instances' judgement, but the server drops a key by
+  .     itself a safety net (safety_net_ms, by default a day) after its lease
+  .     expired, so that crashed holders' keys do not pile up forever.
   .   * A server that does not answer is a storage error naming the server,
   .     never "the lock is busy" and never a free resource.
   .   * A server that restarted without persistence has lost every lease and
@@ -26,6 +29,16 @@ Feature: On Redis, a failing or restarted server is never taken for a free resou
 
   Background:
     Given instances A and B share a store
+
+  Scenario: By default the server expires a lease's key by itself a day after the lease expires
+    When instance A tries to acquire "resource-1" with a TTL of 30 s
+    Then instance A gets the lock on "resource-1"
+    And the server lets the key of "resource-1" expire by itself 30 s plus 24 h after it was written
+
+  Scenario: The status lists every lease, even more than one round trip reads
+    Given instance A holds 1200 resources
+    When instance B looks at the status of every lease
+    Then instance B's status lists 1200 leases, every one held
 
   Scenario: A key of another type where a lease belongs is set aside, and the resource taken over
     Given the key of the lease of "resource-1" holds a Redis hash

@@ -529,6 +529,14 @@ def status_in_order(context: Context, name: str) -> None:
     assert_that(listed, equal_to(expected), f"the resources and states of {name}'s status, in order")
 
 
+@then("instance {name}'s status lists {count:d} leases, every one held")
+def status_counts(context: Context, name: str, count: int) -> None:
+    entries: list[LeaseStatus] = context.world.outcome(name)
+    states = [entry.state.value for entry in entries]
+    assert_that(states, equal_to(["held"] * count), f"the states of {name}'s status, one per lease")
+    assert_that(len({entry.resource for entry in entries}), equal_to(count), f"the resources of {name}'s status")
+
+
 @then('instance {name} sees "{resource}" as {state}')
 def sees_as(context: Context, name: str, resource: str, state: str) -> None:
     entries: list[LeaseStatus] = context.world.outcome(name)

@@ -14,6 +14,7 @@ from hamcrest import (
     all_of,
     assert_that,
     equal_to,
+    greater_than,
     greater_than_or_equal_to,
     less_than_or_equal_to,
     not_none,
@@ -192,6 +193,42 @@ def stamped_on_server_clock(context: Context, name: str, resource: str, bound: f
         f"when the lease was acquired (epoch ms), against the server's clock reading {now_ms}",
     )
     assert_that(lease.expires_at_ms - lease.acquired_at_ms, equal_to(ttl), "its TTL in milliseconds")
+
+
+@when('instance {name} acquires "{resource}" between two readings of the server\'s clock')
+def acquire_between_readings(context: Context, name: str, resource: str) -> None:
+    world = _redis_world(context).world
+    before = world.store.server_time_ms()
+    world.act(name, lambda instance: instance.try_acquire_lock(resource))
+    context.server_readings = (before, world.store.server_time_ms())
+
+
+@then(
+    'instance {name}\'s lease on "{resource}" was stamped between the two readings,'
+    " or at most {early:Duration} before the first"
+)
+def stamped_between_readings(context: Context, name: str, resource: str, early: float) -> None:
+    before, after = context.server_readings
+    lease = context.world.lease_of(name, resource)
+    assert_that(
+        lease.acquired_at_ms,
+        all_of(greater_than_or_equal_to(before - early), less_than_or_equal_to(after)),
+        f"when the lease was acquired (epoch ms), against the server's clock read at {before} and {after}",
+    )
+
+
+@then(
+    'the server lets the key of "{resource}" expire by itself'
+    " {ttl:Duration} plus {margin:Duration} after it was written"
+)
+def key_expires_by_itself(context: Context, resource: str, ttl: float, margin: float) -> None:
+    lifetime = _redis_world(context).world.store.lifetime_ms(resource)
+    # Measured a moment after the write: the server has counted down a little since.
+    assert_that(
+        lifetime,
+        all_of(greater_than(ttl + margin - 10_000), less_than_or_equal_to(ttl + margin)),
+        f"the milliseconds the server keeps the key of {resource!r} (PTTL)",
+    )
 
 
 @given("the Redis server has stalled")

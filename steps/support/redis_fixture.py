@@ -90,6 +90,10 @@ class RedisFixture:
         """The same namespace, for instances whose store takes ``options`` (``server_clock=True``, ...)."""
         return RedisFixture(self.server_url, self.namespace, owner=False, options={**self.options, **options})
 
+    def lifetime_ms(self, resource: str) -> int:
+        """How long the server keeps the lease key of ``resource`` (PTTL; negative: no such key, or no expiry)."""
+        return int(self.client.pttl(lease_key(self.namespace, resource)))
+
     def server_time_ms(self) -> int:
         """The server's clock (``TIME``), in epoch milliseconds."""
         seconds, microseconds = self.client.time()
