@@ -146,6 +146,17 @@ Feature: An operator sees every lease with `lockspec status`
       no leases
       """
 
+  Scenario: The JSON document writes a resource's name as it is, not escaped
+    Given instance A holds "ressource-é" with a TTL of 30 s
+    When the operator runs "lockspec status --json --store $STORE"
+    Then the command succeeds
+    And its output writes "ressource-é" as it is, not escaped
+
+  Scenario: More than two -v are as many as two
+    When the operator runs "lockspec -vvv status --store $STORE"
+    Then the command succeeds
+    And its error output is empty
+
   Scenario Outline: A mistake on the command line is a usage error in one line: <command>
     When the operator runs "<command>"
     Then the command exits with status 64
@@ -153,6 +164,7 @@ Feature: An operator sees every lease with `lockspec status`
 
     Examples:
       | command                                      | complaint          |
+      | lockspec                                     | required: COMMAND  |
       | lockspec status                              | LOCKSPEC_STORE or LOCKSPEC_DIR |
       | lockspec status --store $STORE --lock-dir $LOCK_DIR | not both --store and --lock-dir |
       | lockspec status --store ftp://host/locks      | unknown scheme 'ftp' |

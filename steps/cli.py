@@ -233,6 +233,11 @@ def error_output_logs(context: Context, text: str) -> None:
     assert_that(context.finished.err, contains_string(text), "what the command logged on stderr")
 
 
+@then('its output writes "{text}" as it is, not escaped')
+def output_writes(context: Context, text: str) -> None:
+    assert_that(context.finished.out, contains_string(text), "what the command wrote on stdout")
+
+
 @then("its output says:")
 def output_says(context: Context) -> None:
     expected = context.world.expand(context.text).splitlines()
