@@ -30,6 +30,17 @@ Feature: On Redis, instances whose clocks disagree judge every lease on the serv
     When instance A acquires "resource-2" between two readings of the server's clock
     Then instance A's lease on "resource-2" was stamped between the two readings, or at most 5 ms before the first
 
+  @frozen_clock
+  Scenario Outline: Between replies, an instance counts the time since the server's last on its own clock: after <elapsed>
+    Given <elapsed> have passed
+    When instance A looks at the status of every lease
+    Then instance A sees "resource-1" as <state>
+
+    Examples:
+      | elapsed | state   |
+      | 20 s    | held    |
+      | 30 s    | expired |
+
   Scenario Outline: A lease valid on the server's clock keeps out an instance whose clock runs 10 minutes ahead: instance B <action>
     Given instance B, whose own clock runs 10 min ahead of the server's, judges expiry on the server's clock
     And instance B has acquired and released "resource-0"
