@@ -75,6 +75,12 @@ Feature: An unreadable lease never blocks a resource
     Then the cleanup did nothing
     And the unreadable entry was purged
 
+  @file @real_clock
+  Scenario: What an older lockspec set aside, named without the time, is dated by when it was put there
+    Given an older lockspec set aside the unreadable lease of "resource-1", naming it without the time
+    When instance A looks at the status of every lease
+    Then instance A's status dates what was set aside of "resource-1" from when it was put there, give or take 50 ms
+
   Scenario Outline: An instance takes over a resource whose lease is unreadable: <comment> (plan 2.6)
     Given the stored lease of "resource-1" reads '<contents>'
     When instance A tries to acquire "resource-1"

@@ -6,11 +6,13 @@ import logging
 import os
 import shutil
 import stat
+import time
 from pathlib import Path
 
 from behave import given, then
 from behave.runner import Context
 from hamcrest import (
+    all_of,
     assert_that,
     contains_exactly,
     contains_string,
@@ -18,11 +20,14 @@ from hamcrest import (
     equal_to,
     greater_than_or_equal_to,
     has_length,
+    instance_of,
     is_,
     less_than_or_equal_to,
 )
 
-from lockspec.stores.file.naming import LEASE_SUFFIX
+from lockspec.inspection import LeaseStatus
+from lockspec.policy import LeaseState
+from lockspec.stores.file.naming import LEASE_SUFFIX, lease_file_name
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 
 _KINDS = {"directory": stat.S_ISDIR, "FIFO": stat.S_ISFIFO, "symbolic link": stat.S_ISLNK}
@@ -63,6 +68,33 @@ def plant_thing(context: Context, resource: str, thing: str) -> None:
     else:
         raise NotImplementedError(f"no way to plant {thing!r} yet")
     context.outside_before = context.world.outside()
+
+
+@given('an older lockspec set aside the unreadable lease of "{resource}", naming it without the time')
+def set_aside_by_older_lockspec(context: Context, resource: str) -> None:
+    folder = context.world.file_store().unreadable_folder
+    folder.mkdir(parents=True, exist_ok=True)
+    context.set_aside_from_ms = time.time_ns() // 1_000_000
+    (folder / lease_file_name(resource)).write_bytes(b"INVALID{JSON")
+
+
+@then(
+    'instance {name}\'s status dates what was set aside of "{resource}" from when it was put there,'
+    " give or take {slack:Duration}"
+)
+def set_aside_dated(context: Context, name: str, resource: str, slack: float) -> None:
+    entries: list[LeaseStatus] = context.world.outcome(name)
+    aside = [entry for entry in entries if entry.resource == resource and entry.state is LeaseState.SET_ASIDE]
+    assert_that(aside, has_length(1), f"what {name}'s status lists as set aside of {resource!r}: {entries}")
+    assert_that(aside[0].set_aside_at_ms, instance_of(int), "when it was set aside: whole epoch milliseconds")
+    assert_that(
+        aside[0].set_aside_at_ms,
+        all_of(
+            greater_than_or_equal_to(context.set_aside_from_ms - slack),
+            less_than_or_equal_to(time.time_ns() // 1_000_000 + slack),
+        ),
+        "when it was set aside (epoch ms), against the time it was put there",
+    )
 
 
 @given('the path "{name}" next to the lock directory is a regular file')
