@@ -72,6 +72,7 @@ Feature: The lock directory's guards never let two instances in, and never wedge
 
   @in_process
   Scenario: Cleanup leaves alone the half-written lease of a writer that is still inside its guard
+    Given instance C has used every guard of the lock directory
     When instance B cleans up expired locks while instance A is in the middle of writing its lease on "resource-1"
     Then instance A gets the lock on "resource-1"
     And the cleanup reports nothing

@@ -14,6 +14,8 @@ from behave import given, then, when
 from behave.runner import Context
 from hamcrest import assert_that, empty, is_
 
+from lockspec.stores.file.guards import STRIPES, Guards
+from lockspec.stores.file.naming import lease_file_name
 from steps.instances import try_acquire
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 
@@ -42,6 +44,18 @@ class _Rival:
 def used_before(context: Context, name: str, resource: str) -> None:
     lease = context.world.act(name, lambda instance: instance.try_acquire_lock(resource))
     assert_that(context.world.act(name, lambda instance: instance.release_lock(lease)), is_(True), "the release")
+
+
+@given("instance {name} has used every guard of the lock directory")
+def used_every_guard(context: Context, name: str) -> None:
+    # One resource per stripe: every guard file then exists, as in a lock directory long in use.
+    per_stripe: dict[int, str] = {}
+    number = 0
+    while len(per_stripe) < STRIPES:
+        per_stripe.setdefault(Guards.stripe_of(lease_file_name(f"warm-{number}")), f"warm-{number}")
+        number += 1
+    for resource in per_stripe.values():
+        used_before(context, name, resource)
 
 
 @given("a tmp cleaner has removed the guard files in lockspec's bookkeeping folder")
