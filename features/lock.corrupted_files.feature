@@ -148,15 +148,16 @@ Feature: An unreadable lease never blocks a resource
     When instance A tries to acquire "resource-1"
     Then instance A gets the lock on "resource-1"
     And the <kind> was kept aside
+    And a warning about "<why>" was logged
     And nothing outside the lock directory was touched
 
     Examples:
-      | thing                                                  | kind          |
-      | a directory                                            | directory     |
-      | a FIFO                                                 | FIFO          |
-      | a symbolic link to a file outside the lock directory   | symbolic link |
-      | a symbolic link to a folder outside the lock directory | symbolic link |
-      | a dangling symbolic link                               | symbolic link |
+      | thing                                                  | kind          | why                     |
+      | a directory                                            | directory     | it is a directory       |
+      | a FIFO                                                 | FIFO          | it is a special file    |
+      | a symbolic link to a file outside the lock directory   | symbolic link | it is a symbolic link   |
+      | a symbolic link to a folder outside the lock directory | symbolic link | it is a symbolic link   |
+      | a dangling symbolic link                               | symbolic link | it is a symbolic link   |
 
   @file
   Scenario Outline: Files that lockspec never writes are left alone by cleanup: <file name>, <comment>
