@@ -19,8 +19,8 @@ Feature: On Redis, a fault at any command is a clear error or a safe retry, and 
   .     exception: cleanup does not remove again, since its retry could not
   .     tell its own removal from another's. It reports a storage error, and
   .     the next cleanup finds what is left.
-  .   * A blocking acquisition's claim is made again only while its deadline
-  .     has not passed.
+  .   * A blocking acquisition's claim is made again while its deadline has
+  .     not passed.
 
   Background:
     Given instances A and B share a store

@@ -35,6 +35,7 @@ Feature: On Redis, a failing or restarted server is never taken for a free resou
     Then instance A gets the lock on "resource-1"
     And the server lets the key of "resource-1" expire by itself 30 s plus 24 h after it was written
 
+  @frozen_clock
   Scenario: The status lists every lease, even more than one round trip reads
     Given instance A holds 1200 resources
     When instance B looks at the status of every lease

@@ -37,7 +37,7 @@ class LeaseState(enum.Enum):
 class Policy:
     """One instance's settings for judging leases: its host, its clock skew margin, whether it detects dead holders.
 
-    Every setting is given: their defaults are the coordinator's (see ``Coordinator``), stated there only.
+    Every setting is given: the defaults are the coordinator's and ``connect``'s (see ``Coordinator``).
     """
 
     host: str

@@ -8,9 +8,9 @@ import io
 import json
 import logging
 import os
-import shlex
 import signal
 import socket
+import time
 
 from behave import given, then, when
 from behave.model import Table
@@ -23,6 +23,7 @@ from hamcrest import (
     ends_with,
     equal_to,
     greater_than,
+    greater_than_or_equal_to,
     has_length,
     is_,
 )
@@ -34,6 +35,7 @@ from steps.support.processes import (
     command_line,
     finish,
     operator_environment,
+    operator_words,
     read_line,
     shell_line,
     start,
@@ -48,6 +50,7 @@ class _Run:
         self.process = process
         self.stderr_read: list[str] = []
         self.finished: Finished | None = None
+        self.ended_at_s = 0.0
 
     def read_error_line(self) -> str:
         line = read_line(self.process, stream="stderr")
@@ -57,6 +60,8 @@ class _Run:
     def finish(self) -> Finished:
         """Let it end; what it wrote on stderr includes the lines the steps already read."""
         done = finish(self.process)
+        #: When it was seen to have ended: at its end or later, whatever the machine's load.
+        self.ended_at_s = time.monotonic()
         self.finished = Finished(done.status, done.out, "".join(f"{line}\n" for line in self.stderr_read) + done.err)
         return self.finished
 
@@ -85,7 +90,7 @@ def run_command(context: Context, command: str) -> None:
 @when('the operator runs "{command}" at that very instant')
 def run_at_this_instant(context: Context, command: str) -> None:
     # A command of its own would read the real clock; run in this process, it reads the scenario's frozen one.
-    words = shlex.split(shell_line(command, _places(context)))
+    words = operator_words(command, _places(context))
     assert_that(words[0], equal_to("lockspec"), "the command the operator runs in this process")
     out, err = io.StringIO(), io.StringIO()
     root = logging.getLogger()
@@ -163,6 +168,14 @@ def send_signal(context: Context, label: str, name: signal.Signals) -> None:
 def run_ends(context: Context, label: str, status: int) -> None:
     done = _run_of(context, label).finish()
     assert_that(done.status, equal_to(status), f"exit status of run {label}; it said: {done.err}")
+
+
+@then("run {label} ended no sooner than {bound:Duration} after the operator's command")
+def ended_no_sooner(context: Context, label: str, bound: float) -> None:
+    run = _run_of(context, label)
+    assert run.finished is not None, f"run {label} has not ended yet"
+    took_ms = (run.ended_at_s - context.finished_at_s) * 1000
+    assert_that(took_ms, greater_than_or_equal_to(bound), f"ms from the operator's command to run {label}'s end")
 
 
 @then("run {label} wrote no traceback")
@@ -304,6 +317,7 @@ def _run(context: Context, command: str, variables: dict[str, str] | None = None
     process = start(words, operator_environment(variables))
     context.add_cleanup(stop, process)
     context.finished = finish(process)
+    context.finished_at_s = time.monotonic()
 
 
 def _assert_rows(context: Context, rows: list[dict[str, str]], table: Table) -> None:

@@ -213,14 +213,16 @@ def fails_with_storage_error(context: Context, name: str, first: str, second: st
     assert_that(context.world.outcome(name), an_error(LockStorageError, first, second))
 
 
-@then("instance {name}'s error says how long the guard was held: between {low:Duration} and {high:Duration}")
+@then("instance {name}'s error says how long it waited for the guard: between {low:Duration} and {high:Duration}")
 def says_guard_held_for(context: Context, name: str, low: float, high: float) -> None:
     outcome = context.world.outcome(name)
     said = re.search(r"held by another process for (\d+) ms", str(outcome))
     assert_that(said, not_none(), f"what instance {name}'s error says of the guard: {outcome}")
     assert said is not None
-    held = int(said[1])
-    assert_that(held, all_of(greater_than_or_equal_to(low), less_than_or_equal_to(high)), "milliseconds it says")
+    waited = int(said[1])
+    assert_that(
+        waited, all_of(greater_than_or_equal_to(low), less_than_or_equal_to(high)), "milliseconds it says it waited"
+    )
 
 
 @then('instance {name} fails with an invalid argument error naming "{argument}"')

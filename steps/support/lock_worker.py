@@ -39,8 +39,9 @@ In ``hold`` mode, a line ``{"hand over": true}`` makes it fork: the child
 starts a keep-alive on the lease; then the parent exits, leaving the lease to
 the child. A child whose keep-alive made the lease its own says
 ``{"child": PID, "lease": ...}`` and stays until stdin closes; one whose
-keep-alive found the lease lost leaves its keep-alive at once, then says
-``{"child": PID, "lost": WHY}``.
+keep-alive found the lease lost says ``{"child": PID, "lost": WHY,
+"threads": N}``, N being how many threads it runs while still inside its
+keep-alive's block (1 once that thread has ended by itself), and exits.
 """
 
 from __future__ import annotations
@@ -100,13 +101,22 @@ def hand_to_child(instance: Coordinator, lease: Lock) -> None:
             if not keepalive.lost:
                 _say({"child": os.getpid(), "lease": dataclasses.asdict(keepalive.lease)})
                 sys.stdin.read()
-        if keepalive.lost:
-            _say({"child": os.getpid(), "lost": keepalive.lost_because, "threads": threading.active_count()})
+            else:
+                # Counted inside the block, whose end would join the thread: it must have ended by itself.
+                _say({"child": os.getpid(), "lost": keepalive.lost_because, "threads": _threads_within(5.0)})
         os._exit(0)
     # The child's word is the parent's cue to exit: its keep-alive has started, and has either
     # renewed the lease (which is the child's from now on) or found it lost.
     os.read(ready, 5)
     os._exit(0)
+
+
+def _threads_within(bound_s: float) -> int:
+    """How many threads this process runs once only one is left, or after ``bound_s``."""
+    deadline = time.monotonic() + bound_s
+    while threading.active_count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return threading.active_count()
 
 
 def count(instance: Coordinator, resource: str, rounds: str, counter_file: str) -> dict[str, object]:

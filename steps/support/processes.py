@@ -110,12 +110,14 @@ def shell_line(text: str, places: dict[str, str]) -> str:
     return text
 
 
-def command_line(text: str, places: dict[str, str]) -> list[str]:
-    """Split an operator's command line, with ``$NAME`` standing for ``places[NAME]``.
+def operator_words(text: str, places: dict[str, str]) -> list[str]:
+    """Split an operator's command line, with ``$NAME`` standing for ``places[NAME]``, as a shell would."""
+    return shlex.split(shell_line(text, places))
 
-    ``lockspec`` means the installed command.
-    """
-    words = shlex.split(shell_line(text, places))
+
+def command_line(text: str, places: dict[str, str]) -> list[str]:
+    """``operator_words``, where ``lockspec`` means the installed command."""
+    words = operator_words(text, places)
     if words[0] == "lockspec":
         installed = SCRIPTS / "lockspec"
         if not installed.exists():
