@@ -182,6 +182,17 @@ Feature: An operator sees every lease with `lockspec status`
       | lockspec run r --store $STORE sh -c true | put the command after -- |
 
   @file
+  Scenario Outline: A store named without :// is a lock directory's path, not a URL: <name>
+    When the operator runs "lockspec status --store <name>"
+    Then the command exits with status 74
+    And its error output is one line naming "No such file or directory"
+
+    Examples:
+      | name                | comment                                  |
+      | no-such-folder      | a bare folder name                       |
+      | c:no-such-folder    | one letter before the colon, as a drive  |
+
+  @file
   Scenario: The status of a lock directory that does not exist is an error, and creates nothing
     When the operator runs "lockspec status --lock-dir $LOCK_DIR/typo"
     Then the command exits with status 74
