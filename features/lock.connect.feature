@@ -76,6 +76,7 @@ Feature: Opening a store by its URL
     Examples:
       | case                                     | url                     | options                        | argument         | words                                    |
       | an unknown scheme                        | ftp://host/locks        | no options                     | store URL        | unknown scheme 'ftp'                     |
+      | a Consul URL (no store speaks to Consul) | consul://host:8500      | no options                     | store URL        | unknown scheme 'consul'                  |
       | a file URL of another host               | file://elsewhere/locks  | no options                     | store URL        | names a folder on this host              |
       | a URL without its //                     | redis:/localhost:6379/0 | no options                     | store URL        | a URL needs :// after its scheme         |
       | a URL with a bracket left open           | redis://[::1/0          | no options                     | store URL        | Invalid IPv6 URL                         |

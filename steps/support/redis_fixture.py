@@ -11,8 +11,9 @@ from typing import Any
 import redis
 
 from lockspec import Clock, LeaseStore
+from lockspec.connect import open_store
 from lockspec.stores.file.filesystem import FileSystem
-from lockspec.stores.redis import RedisLeaseStore, scripts
+from lockspec.stores.redis import scripts
 from lockspec.stores.redis.keys import fence_key, is_fence_key, lease_key, set_aside_of, set_aside_pattern
 from steps.support.stores import StoreFixture
 
@@ -39,7 +40,8 @@ class RedisFixture:
         return f"{self.server_url}?" + "&".join(f"{name}={_in_url(value)}" for name, value in parameters.items())
 
     def open(self, clock: Clock, *, files: FileSystem | None = None, shared_group: bool = False) -> LeaseStore:
-        return RedisLeaseStore.from_url(self.server_url, namespace=self.namespace, clock=clock, **self.options)
+        # By its URL, options and all, as a user names it: what the URL says is what the instance gets.
+        return open_store(self.url(), clock=clock)
 
     def plant(self, resource: str, data: bytes) -> None:
         self.client.set(lease_key(self.namespace, resource), data)
