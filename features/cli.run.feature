@@ -86,7 +86,7 @@ Feature: A command runs while holding a lease, like flock(1)
     And run 1 has printed "started"
     And the operator runs "lockspec break resource-1 --force --store $STORE"
     Then run 1 ends with status 69
-    And run 1 ended no sooner than 800 ms after the operator's command
+    And run 1 ended no sooner than 800 ms after the operator's command started
     And the log reads:
       """
       got TERM, going on

@@ -145,6 +145,8 @@ class Outcome:
     verdict: str  # killed, survived, timed out, equivalent
     world: str  # the world that killed it, or ""
     seconds: float
+    #: The scenario that failed first (``features/x.feature:12  its title``), or "".
+    scenario: str = ""
 
 
 def worlds_of(module: str) -> tuple[str, ...]:
@@ -230,25 +232,35 @@ class Worker:
             if (ROOT / name).is_file():
                 shutil.copy2(ROOT / name, target)
 
-    def run(self, world: str, timeout: float) -> tuple[bool, float]:
-        """Whether ``world`` passes in this copy (``False`` on a timeout too), and how long it took."""
+    def run(self, world: str, timeout: float) -> tuple[bool, float, str]:
+        """Whether ``world`` passes in this copy (``False`` on a timeout too), how long it took, and what failed.
+
+        What failed is the first failing scenario, as behave names it
+        (``features/x.feature:12  its title``), so that each kill can be read
+        and a kill by a scenario that fails by chance be seen for what it is.
+        """
         env = {**os.environ, "PYTHONPATH": str(self.folder), "PYTHONDONTWRITEBYTECODE": "1"}
         command = [sys.executable, "-m", "behave", "--stop", "--no-junit", "--format=null", *WORLDS[world]]
         started = time.monotonic()
-        with subprocess.Popen(
-            command,
-            cwd=self.folder,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        ) as behave:
+        with (
+            tempfile.TemporaryFile() as output,
+            subprocess.Popen(
+                command,
+                cwd=self.folder,
+                env=env,
+                stdout=output,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            ) as behave,
+        ):
             try:
                 code = behave.wait(timeout)
             except subprocess.TimeoutExpired:
                 _interrupt(behave)
-                return False, time.monotonic() - started
-        return code == 0, time.monotonic() - started
+                return False, time.monotonic() - started, "(timed out)"
+            output.seek(0)
+            failing = _first_failing(output.read().decode(errors="replace"))
+        return code == 0, time.monotonic() - started, failing
 
     def test(self, mutant: Mutant) -> Outcome:
         path = self.folder / mutant.module
@@ -259,13 +271,19 @@ class Worker:
         path.write_text(mutated)
         try:
             for world in worlds_of(mutant.module):
-                passed, took = self.run(world, self.timeouts[world])
+                passed, took, failing = self.run(world, self.timeouts[world])
                 if not passed:
                     verdict = "timed out" if took >= self.timeouts[world] else "killed"
-                    return Outcome(mutant, verdict, world, time.monotonic() - started)
+                    return Outcome(mutant, verdict, world, time.monotonic() - started, failing)
             return Outcome(mutant, "survived", "", time.monotonic() - started)
         finally:
             path.write_text(original)
+
+
+def _first_failing(output: str) -> str:
+    """The first scenario of behave's "Failing scenarios:" list in ``output``; "" if it lists none."""
+    _, listed, rest = output.partition("Failing scenarios:\n")
+    return rest.splitlines()[0].strip() if listed and rest.strip() else ""
 
 
 def _interrupt(behave: subprocess.Popen[bytes]) -> None:
@@ -292,9 +310,11 @@ def baseline(worker: Worker, worlds: set[str]) -> dict[str, float]:
     """Each world's timeout, from its time unmutated; every world must pass unmutated."""
     timeouts: dict[str, float] = {}
     for world in sorted(worlds):
-        passed, took = worker.run(world, 1800)
+        passed, took, failing = worker.run(world, 1800)
         if not passed:
-            raise SystemExit(f"the {world} world fails without any mutant: fix that first")
+            raise SystemExit(
+                f"the {world} world fails without any mutant ({failing or 'no scenario named'}): fix that first"
+            )
         timeouts[world] = 3 * took + 10
         print(f"baseline: {world} world {took:.1f} s", flush=True)
     return timeouts
@@ -355,7 +375,8 @@ def main() -> int:
             for done, outcome in enumerate(pool.map(test, to_test), 1):
                 outcomes.append(outcome)
                 shown = f"{outcome.mutant.module}:{outcome.mutant.line} {outcome.mutant.operator}"
-                print(f"[{done}/{len(to_test)}] {outcome.verdict:9} {shown}", flush=True)
+                by = f" by {outcome.world}: {outcome.scenario}" if outcome.world else ""
+                print(f"[{done}/{len(to_test)}] {outcome.verdict:9} {shown}{by}", flush=True)
     scores = write_reports(outcomes, time.monotonic() - started, args)
     # A sample holds a few mutants of each module: only its score as a whole says anything.
     judged = {_ALL: scores[_ALL]} if args.sample is not None else {m: s for m, s in scores.items() if m != _ALL}
@@ -391,6 +412,9 @@ def write_reports(outcomes: list[Outcome], seconds: float, args: argparse.Namesp
         for mutant in survivors:
             text += [f"line {mutant.line}, {mutant.operator}:", "```diff", f"- {mutant.original}"]
             text += [f"+ {mutant.mutated}", "```", ""]
+        killed = sorted((o for o in found if o.world), key=lambda o: (o.mutant.line, o.mutant.operator))
+        text += ["# Killed, and by what", ""]
+        text += [f"- line {o.mutant.line}, {o.mutant.operator}: {o.verdict} by {o.world}, {o.scenario}" for o in killed]
         (REPORTS / (module.replace("/", ".") + ".md")).write_text("\n".join(text))
     sampled = f", a sample of {args.sample} drawn with seed {args.seed!r}" if args.sample is not None else ""
     header = f"# Mutation score\n\n{len(outcomes)} mutants{sampled}, {seconds / 60:.1f} min, {args.workers} workers.\n"
