@@ -67,7 +67,8 @@ Feature: A crashed holder blocks others no longer than its TTL
       | a process on this host that has exited                        | gets the lock on "resource-1" | its pid is gone: provably dead                |
       | a newer process on this host that reuses its pid              | gets the lock on "resource-1" | same pid, another start time                  |
       | a running process on this host                                | is refused                    | alive                                         |
-      | a process on another host                                     | is refused                    | cannot be checked here: the TTL decides       |
+      | a process on another host, named like this one but shorter    | is refused                    | cannot be checked here: the TTL decides       |
+      | a process on another host, named like this one but longer     | is refused                    | a cloned machine keeps the boot id it had     |
       | a process in another pid namespace of this host               | is refused                    | another container's pids are not ours         |
       | a process in a pid namespace of this host numbered above ours | is refused                    | whichever way the namespaces sort             |
       | a process whose identity was not recorded                     | is refused                    | an older lease, or a system without /proc     |

@@ -36,13 +36,11 @@ def holder_is_gone(lease: Lock, this_host: str) -> bool:
     """True only if ``lease``'s holder provably no longer runs (see the module's docstring)."""
     if lease.pid <= 0 or lease.host != this_host or not lease.process:
         return False
-    pid = os.getpid()
-    system, identity = _own_facts(pid)
+    system = _own_facts(os.getpid())[0]
     lease_system, _, started = lease.process.rpartition(":")
     if not system or lease_system != system:
         return False
-    if lease.pid == pid:
-        return lease.process != identity
+    # A lease with this very process's pid takes the same path: its start time tells whether it is ours.
     try:
         os.kill(lease.pid, 0)
     except ProcessLookupError:

@@ -44,7 +44,10 @@ def _holder(description: str) -> tuple[str, int, str]:
         "a process on this host that has exited": (this_host, gone, f"{system}:{started}"),
         "a newer process on this host that reuses its pid": (this_host, running, f"{system}:{int(started) + 1}"),
         "a running process on this host": (this_host, running, f"{system}:{started}"),
-        "a process on another host": ("elsewhere.example", gone, f"{system}:{started}"),
+        # Named from this host's name, one shorter and one longer, so that they sort before and after it
+        # whatever it is: both must be told apart by name alone, for the rest of their identity is ours.
+        "a process on another host, named like this one but shorter": (this_host[:-1], gone, f"{system}:{started}"),
+        "a process on another host, named like this one but longer": (f"{this_host}-2", gone, f"{system}:{started}"),
         "a process in another pid namespace of this host": (this_host, gone, f"{boot_id}/pid:[1]:{started}"),
         "a process in a pid namespace of this host numbered above ours": (
             this_host,
