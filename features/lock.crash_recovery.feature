@@ -72,6 +72,7 @@ Feature: A crashed holder blocks others no longer than its TTL
       | a process in another pid namespace of this host               | is refused                    | another container's pids are not ours         |
       | a process in a pid namespace of this host numbered above ours | is refused                    | whichever way the namespaces sort             |
       | a process whose identity was not recorded                     | is refused                    | an older lease, or a system without /proc     |
+      | a process whose pid was not recorded                          | is refused                    | pid 0: there is no process to look at         |
       | an older process on this host whose pid a newer one reuses    | gets the lock on "resource-1" | the realistic order: the holder started first |
 
     @in_process

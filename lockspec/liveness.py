@@ -34,13 +34,15 @@ def identity_of(pid: int) -> str:
 
 def holder_is_gone(lease: Lock, this_host: str) -> bool:
     """True only if ``lease``'s holder provably no longer runs (see the module's docstring)."""
-    if lease.pid <= 0 or lease.host != this_host or not lease.process:
+    if lease.host != this_host or not lease.process:
         return False
     system = _own_facts(os.getpid())[0]
     lease_system, _, started = lease.process.rpartition(":")
     if not system or lease_system != system:
         return False
     # A lease with this very process's pid takes the same path: its start time tells whether it is ours.
+    # Pid 0 (none recorded; a negative one is unreadable) names our own process group to kill, which
+    # exists, and no process in /proc: it proves nothing, like any process that cannot be read.
     try:
         os.kill(lease.pid, 0)
     except ProcessLookupError:

@@ -55,6 +55,7 @@ def _holder(description: str) -> tuple[str, int, str]:
             f"{boot_id}/pid:[99999999999]:{started}",
         ),
         "a process whose identity was not recorded": (this_host, gone, ""),
+        "a process whose pid was not recorded": (this_host, 0, f"{system}:{started}"),
     }
     if description not in holders:
         raise NotImplementedError(f"no holder described as {description!r} (known: {sorted(holders)})")
