@@ -155,6 +155,7 @@ Feature: An unreadable lease never blocks a resource
       | thing                                                  | kind          | why                     |
       | a directory                                            | directory     | it is a directory       |
       | a FIFO                                                 | FIFO          | it is a special file    |
+      | a unix socket                                          | socket        | it is a special file    |
       | a symbolic link to a file outside the lock directory   | symbolic link | it is a symbolic link   |
       | a symbolic link to a folder outside the lock directory | symbolic link | it is a symbolic link   |
       | a dangling symbolic link                               | symbolic link | it is a symbolic link   |

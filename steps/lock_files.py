@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import socket
 import stat
 import time
 from pathlib import Path
@@ -30,7 +31,7 @@ from lockspec.policy import LeaseState
 from lockspec.stores.file.naming import LEASE_SUFFIX, lease_file_name
 from steps.support import parameters  # noqa: F401  (registers the parameter types)
 
-_KINDS = {"directory": stat.S_ISDIR, "FIFO": stat.S_ISFIFO, "symbolic link": stat.S_ISLNK}
+_KINDS = {"directory": stat.S_ISDIR, "FIFO": stat.S_ISFIFO, "socket": stat.S_ISSOCK, "symbolic link": stat.S_ISLNK}
 
 
 @given("the file \"{file_name}\" in the lock directory contains '{contents:Text}'")
@@ -59,6 +60,9 @@ def plant_thing(context: Context, resource: str, thing: str) -> None:
         (path / "inside.txt").write_text("kept")
     elif thing == "a FIFO":
         os.mkfifo(path)
+    elif thing == "a unix socket":
+        with socket.socket(socket.AF_UNIX) as listener:  # the socket file stays once it is closed
+            listener.bind(str(path))
     elif thing == "a symbolic link to a file outside the lock directory":
         path.symlink_to(context.world.plant_outside("secret.txt"))
     elif thing == "a symbolic link to a folder outside the lock directory":
