@@ -20,9 +20,24 @@ Feature: The lock directory's guards never let two instances in, and never wedge
   .     by cleanup; a live writer's is never touched.
   .   * A guard file is never followed if it is a symbolic link: someone who
   .     may write in the folder cannot make lockspec write elsewhere.
+  .   * Which guard file guards a lease file is fixed by the file's name
+  .     (its CRC-32, modulo 256): every lockspec that shares the lock
+  .     directory, of any version, takes the same guard for the same lease.
 
   Background:
     Given instances A, B and C share a store
+
+  Scenario Outline: A lease file's guard is the one its name gives, in every lockspec: <resource>
+    When instance A tries to acquire "<resource>"
+    Then instance A gets the lock on "<resource>"
+    And the only guard file in lockspec's bookkeeping folder is "<guard file>"
+
+    Examples:
+      | resource                      | guard file | comment                            |
+      | resource-1                    | guard-24   |                                    |
+      | resource-2                    | guard-8a   |                                    |
+      | orders/2026                   | guard-c0   | its file name: %orders%2F2026.lock |
+      | ressource-é                   | guard-60   | the name's UTF-8 bytes count       |
 
   @in_process
   Scenario: An instance that had a guard file open does not share its guard with one that made a new guard file

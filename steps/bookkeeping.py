@@ -12,7 +12,7 @@ import threading
 
 from behave import given, then, when
 from behave.runner import Context
-from hamcrest import assert_that, empty, is_
+from hamcrest import assert_that, contains_exactly, empty, is_
 
 from lockspec.stores.file.guards import STRIPES, Guards
 from lockspec.stores.file.naming import lease_file_name
@@ -56,6 +56,12 @@ def used_every_guard(context: Context, name: str) -> None:
         number += 1
     for resource in per_stripe.values():
         used_before(context, name, resource)
+
+
+@then('the only guard file in lockspec\'s bookkeeping folder is "{name}"')
+def only_guard_file(context: Context, name: str) -> None:
+    names = [guard.name for guard in context.world.lock_directory.guard_files()]
+    assert_that(names, contains_exactly(name), "the guard files in lockspec's bookkeeping folder")
 
 
 @given("a tmp cleaner has removed the guard files in lockspec's bookkeeping folder")
