@@ -33,11 +33,11 @@ Feature: The lock directory's guards never let two instances in, and never wedge
     And the only guard file in lockspec's bookkeeping folder is "<guard file>"
 
     Examples:
-      | resource                      | guard file | comment                            |
-      | resource-1                    | guard-24   |                                    |
-      | resource-2                    | guard-8a   |                                    |
-      | orders/2026                   | guard-c0   | its file name: %orders%2F2026.lock |
-      | ressource-é                   | guard-60   | the name's UTF-8 bytes count       |
+      | resource    | guard file | comment                               |
+      | resource-1  | guard-24   |                                       |
+      | resource-2  | guard-8a   |                                       |
+      | orders/2026 | guard-c0   | its file name: %orders%2F2026.lock    |
+      | ressource-é | guard-60   | its file name: %ressource-%C3%A9.lock |
 
   @in_process
   Scenario: An instance that had a guard file open does not share its guard with one that made a new guard file
@@ -76,6 +76,14 @@ Feature: The lock directory's guards never let two instances in, and never wedge
     When instance B waits up to 500 ms to acquire "resource-1"
     Then instance B fails with a storage error naming ".lockspec/guard-" and "is one stopped inside it?"
     And instance B's error says how long it waited for the guard: between 250 ms and 1 s
+    And instance B gave up within 1 s
+
+  @processes @in_process
+  Scenario: A thread waiting for a stopped process's guard does not hold up another thread of its instance past its timeout
+    Given a separate process P was stopped while it wrote its lease on "resource-1"
+    And another thread of instance B is waiting up to 2 s to acquire "resource-1"
+    When instance B waits up to 300 ms to acquire "resource-1"
+    Then instance B fails with a storage error naming ".lockspec/guard-" and "is one stopped inside it?"
     And instance B gave up within 1 s
 
   @processes

@@ -73,6 +73,7 @@ Feature: A crashed holder blocks others no longer than its TTL
       | a process in a pid namespace of this host numbered above ours | is refused                    | whichever way the namespaces sort             |
       | a process whose identity was not recorded                     | is refused                    | an older lease, or a system without /proc     |
       | a process whose pid was not recorded                          | is refused                    | pid 0: there is no process to look at         |
+      | a process with a pid no system gives                          | is refused                    | 2^31: not a pid, and no error either          |
       | an older process on this host whose pid a newer one reuses    | gets the lock on "resource-1" | the realistic order: the holder started first |
 
     @in_process

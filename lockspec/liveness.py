@@ -49,6 +49,8 @@ def holder_is_gone(lease: Lock, this_host: str) -> bool:
         return True
     except PermissionError:
         pass  # it exists, under another user: its start time tells whether it is the holder
+    except OverflowError:  # a pid no process can have (pid_t has 32 bits): a lease not of our writing
+        return False
     seen = _state_and_start(lease.pid)
     if seen is None:
         return False

@@ -8,12 +8,14 @@ that it waits.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 from behave import given, then, when
 from behave.runner import Context
 from hamcrest import assert_that, contains_exactly, empty, is_
 
+from lockspec import LockError
 from lockspec.stores.file.guards import STRIPES, Guards
 from lockspec.stores.file.naming import lease_file_name
 from steps.instances import try_acquire
@@ -36,14 +38,33 @@ class _Rival:
         self._thread.join(_GIVEN_S)
 
     def finish(self) -> None:
-        self._thread.join(_BOUND_S)
-        assert_that(self._thread.is_alive(), is_(False), f"{self._thread.name} still running after {_BOUND_S} s")
+        _joined(self._thread)
 
 
 @given('instance {name} has acquired and released "{resource}"')
 def used_before(context: Context, name: str, resource: str) -> None:
     lease = context.world.act(name, lambda instance: instance.try_acquire_lock(resource))
     assert_that(context.world.act(name, lambda instance: instance.release_lock(lease)), is_(True), "the release")
+
+
+@given('another thread of instance {name} is waiting up to {timeout:Duration} to acquire "{resource}"')
+def other_thread_waiting(context: Context, name: str, timeout: float, resource: str) -> None:
+    instance = context.world.instance(name)
+
+    def wait() -> None:
+        # Its outcome is not the instance's: the steps that follow judge the instance's own attempt.
+        with contextlib.suppress(LockError):
+            instance.release_lock(instance.acquire(resource, timeout_ms=timeout))
+
+    waiter = threading.Thread(target=wait, name=f"other thread of {name}")
+    waiter.start()
+    context.add_cleanup(_joined, waiter)
+    waiter.join(_GIVEN_S)  # ample to be inside its wait
+
+
+def _joined(thread: threading.Thread) -> None:
+    thread.join(_BOUND_S)
+    assert_that(thread.is_alive(), is_(False), f"{thread.name} still running after {_BOUND_S} s")
 
 
 @given("instance {name} has used every guard of the lock directory")

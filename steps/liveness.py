@@ -56,6 +56,7 @@ def _holder(description: str) -> tuple[str, int, str]:
         ),
         "a process whose identity was not recorded": (this_host, gone, ""),
         "a process whose pid was not recorded": (this_host, 0, f"{system}:{started}"),
+        "a process with a pid no system gives": (this_host, 2**31, f"{system}:{started}"),
     }
     if description not in holders:
         raise NotImplementedError(f"no holder described as {description!r} (known: {sorted(holders)})")

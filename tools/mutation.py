@@ -36,6 +36,7 @@ import json
 import os
 import queue
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -249,7 +250,7 @@ class Worker:
                 cwd=self.folder,
                 env=env,
                 stdout=output,
-                stderr=subprocess.DEVNULL,
+                stderr=output,
                 start_new_session=True,
             ) as behave,
         ):
@@ -281,9 +282,12 @@ class Worker:
 
 
 def _first_failing(output: str) -> str:
-    """The first scenario of behave's "Failing scenarios:" list in ``output``; "" if it lists none."""
-    _, listed, rest = output.partition("Failing scenarios:\n")
-    return rest.splitlines()[0].strip() if listed and rest.strip() else ""
+    """The first scenario behave lists as failing or errored in ``output``, else its last line (an error before any)."""
+    listed = re.search(r"^(?:Failing|Errored) scenarios:\n\s+(.+)$", output, re.MULTILINE)
+    if listed:
+        return listed.group(1).strip()
+    lines = output.strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def _interrupt(behave: subprocess.Popen[bytes]) -> None:
@@ -413,7 +417,7 @@ def write_reports(outcomes: list[Outcome], seconds: float, args: argparse.Namesp
             text += [f"line {mutant.line}, {mutant.operator}:", "```diff", f"- {mutant.original}"]
             text += [f"+ {mutant.mutated}", "```", ""]
         killed = sorted((o for o in found if o.world), key=lambda o: (o.mutant.line, o.mutant.operator))
-        text += ["# Killed, and by what", ""]
+        text += ["# Killed (or timed out), and by what", ""]
         text += [f"- line {o.mutant.line}, {o.mutant.operator}: {o.verdict} by {o.world}, {o.scenario}" for o in killed]
         (REPORTS / (module.replace("/", ".") + ".md")).write_text("\n".join(text))
     sampled = f", a sample of {args.sample} drawn with seed {args.seed!r}" if args.sample is not None else ""

@@ -7,6 +7,7 @@ among the specification's own requirements.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import redis
 
@@ -37,7 +38,8 @@ class RedisFixture:
 
     def url(self) -> str:
         parameters = {"namespace": self.namespace, **self.options}
-        return f"{self.server_url}?" + "&".join(f"{name}={_in_url(value)}" for name, value in parameters.items())
+        query = urlencode({name: _in_url(value) for name, value in parameters.items()})
+        return f"{self.server_url}{'&' if '?' in self.server_url else '?'}{query}"
 
     def open(self, clock: Clock, *, files: FileSystem | None = None, shared_group: bool = False) -> LeaseStore:
         # By its URL, options and all, as a user names it: what the URL says is what the instance gets.

@@ -132,10 +132,15 @@ class GuardedStripe:
         self._directory = -1
 
     def __enter__(self) -> GuardedStripe:
+        started = _monotonic_s()
+        deadline = self._guards.deadline_of(self._wait_ms, started)
         thread_lock = self._guards.thread_locks[self.stripe]
-        thread_lock.acquire()
+        # Bounded by the same deadline: another thread of this process may be inside, waiting for the
+        # guard file while another process holds it.
+        if not thread_lock.acquire(timeout=max(0.0, deadline - started)):
+            raise LockStorageError("lock", self.path, GuardBusy(self.path, (_monotonic_s() - started) * 1000))
         try:
-            self._fd, self._directory = self._guards.enter(self.stripe, self._wait_ms)
+            self._fd, self._directory = self._guards.enter(self.stripe, deadline)
         except BaseException:
             thread_lock.release()
             raise
@@ -191,10 +196,19 @@ class Guards:
     def stripe_of(file_name: str) -> int:
         return zlib.crc32(file_name.encode("utf-8")) % STRIPES
 
-    def enter(self, stripe: int, wait_ms: float | None) -> tuple[int, int]:
-        """Lock ``stripe``'s guard file, proven to be the one at its path; return it and the directory's descriptor."""
+    def deadline_of(self, wait_ms: float | None, now_s: float) -> float:
+        """The monotonic time by which a wait for a guard that starts at ``now_s`` gives up.
+
+        ``wait_ms`` is the caller's wait (None: the guard timeout), never more than the guard timeout.
+        """
         allowed_ms = self.timeout_ms if wait_ms is None else max(0.0, min(wait_ms, self.timeout_ms))
-        deadline = _monotonic_s() + allowed_ms / 1000
+        return now_s + allowed_ms / 1000
+
+    def enter(self, stripe: int, deadline: float) -> tuple[int, int]:
+        """Lock ``stripe``'s guard file, proven to be the one at its path, by the monotonic ``deadline``.
+
+        Return it and the directory's descriptor.
+        """
         path = self.paths[stripe]
         try:
             guard, directory = self._descriptors(stripe)
