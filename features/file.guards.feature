@@ -63,6 +63,17 @@ Feature: The lock directory's guards never let two instances in, and never wedge
     Then instance C fails with a storage error naming ".lockspec/guard-" and "Too many levels of symbolic links"
     And nothing outside the lock directory was touched
 
+  @in_process
+  Scenario Outline: An instance that found a guard file missing uses the one made meanwhile, never a link: <made>
+    When instance B tries to acquire "resource-1" while another process, holding the lock directory to make guard files, makes that resource's guard file as <made>
+    Then instance B <outcome>
+    And nothing outside the lock directory was touched
+
+    Examples:
+      | made                                                 | outcome                                                                                 |
+      | a regular file                                       | gets the lock on "resource-1"                                                           |
+      | a symbolic link to a file outside the lock directory | fails with a storage error naming ".lockspec/guard-24" and "Too many levels of symbolic links" |
+
   @processes
   Scenario: A process killed inside its guard releases it, even while a child it forked lives on
     Given a separate process P, whose forked child lives on, was killed while it wrote its lease on "resource-1"

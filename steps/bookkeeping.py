@@ -9,6 +9,8 @@ that it waits.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import threading
 
 from behave import given, then, when
@@ -65,6 +67,34 @@ def other_thread_waiting(context: Context, name: str, timeout: float, resource: 
 def _joined(thread: threading.Thread) -> None:
     thread.join(_BOUND_S)
     assert_that(thread.is_alive(), is_(False), f"{thread.name} still running after {_BOUND_S} s")
+
+
+@when(
+    'instance {name} tries to acquire "{resource}" while another process, holding the lock directory to make'
+    " guard files, makes that resource's guard file as {made}"
+)
+def acquire_while_guard_is_made(context: Context, name: str, resource: str, made: str) -> None:
+    # The other process holds the lock directory exclusively, as lockspec does to make a guard file:
+    # the instance, having found the guard file missing, waits for it, then finds the file made meanwhile.
+    lock_dir = context.world.lock_dir
+    guard = context.world.lock_directory.bookkeeping / f"guard-{Guards.stripe_of(lease_file_name(resource)):02x}"
+    target = context.world.plant_outside("secret.txt")
+    context.outside_before = context.world.outside()
+    directory = os.open(lock_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(directory, fcntl.LOCK_EX)
+        rival = _Rival(context, name, resource)
+        rival.start_and_give_way()
+        guard.parent.mkdir(exist_ok=True)
+        if made == "a regular file":
+            guard.write_bytes(b"")
+        elif made == "a symbolic link to a file outside the lock directory":
+            guard.symlink_to(target)
+        else:
+            raise NotImplementedError(f"no way to make a guard file as {made!r}")
+    finally:
+        os.close(directory)  # lets the lock directory go
+    rival.finish()
 
 
 @given("instance {name} has used every guard of the lock directory")
