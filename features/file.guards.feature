@@ -95,6 +95,7 @@ Feature: The lock directory's guards never let two instances in, and never wedge
     And another thread of instance B is waiting up to 2 s to acquire "resource-1"
     When instance B waits up to 300 ms to acquire "resource-1"
     Then instance B fails with a storage error naming ".lockspec/guard-" and "is one stopped inside it?"
+    And instance B's error says how long it waited for the guard: between 250 ms and 1 s
     And instance B gave up within 1 s
 
   @processes
