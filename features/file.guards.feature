@@ -63,6 +63,13 @@ Feature: The lock directory's guards never let two instances in, and never wedge
     Then instance C fails with a storage error naming ".lockspec/guard-" and "Too many levels of symbolic links"
     And nothing outside the lock directory was touched
 
+  Scenario: A guard file moved out of the lock directory is not used through a link put in its place, even by an instance that has it open
+    Given instance B has acquired and released "resource-1"
+    And the guard files in lockspec's bookkeeping folder were moved out of the lock directory, and symbolic links to them put in their place
+    When instance B tries to acquire "resource-1"
+    Then instance B fails with a storage error naming ".lockspec/guard-" and "Too many levels of symbolic links"
+    And nothing outside the lock directory was touched
+
   @in_process
   Scenario Outline: An instance that found a guard file missing uses the one made meanwhile, never a link: <made>
     When instance B tries to acquire "resource-1" while another process, holding the lock directory to make guard files, makes that resource's guard file as <made>

@@ -120,6 +120,15 @@ def prune_guards(context: Context) -> None:
     context.world.lock_directory.remove_guard_files()
 
 
+@given(
+    "the guard files in lockspec's bookkeeping folder were moved out of the lock directory,"
+    " and symbolic links to them put in their place"
+)
+def move_guards_out(context: Context) -> None:
+    context.world.lock_directory.move_guards_to(context.world.plant_outside("moved/.keep").parent)
+    context.outside_before = context.world.outside()
+
+
 @given("every guard file in lockspec's bookkeeping folder is a symbolic link to a file outside the lock directory")
 def plant_guard_links(context: Context) -> None:
     context.world.lock_directory.plant_guard_links(context.world.plant_outside("secret.txt"))

@@ -30,6 +30,13 @@ class LockDirectory:
             guard.unlink()
             guard.symlink_to(target)
 
+    def move_guards_to(self, folder: Path) -> None:
+        """Move every guard file into ``folder`` and put a symbolic link to it in its place."""
+        for guard in self.guard_files():
+            moved = folder / guard.name
+            guard.rename(moved)
+            guard.symlink_to(moved)
+
     def corrupt_fencing_counters(self) -> None:
         """Overwrite the fencing counter at the start of every guard file with bytes that are no number."""
         for guard in self.guard_files():
