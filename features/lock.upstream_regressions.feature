@@ -101,6 +101,20 @@ Feature: The defects of the plan's original coordinator stay fixed
       When instance A tries to acquire "resource-1"
       Then the lease file of "resource-1" is "resource-1.lock" in the lock directory
 
+    @file
+    Scenario Outline: A long name's lease file is named after it up to 200 characters, encoded up to 240 with its %, hashed beyond: <length>
+      Given instance A holds a resource whose name is <length> characters long
+      When instance A looks at the status of every lease
+      Then the lease file of that resource is named <form>
+      And instance A sees that resource as held
+
+      Examples:
+        | length | form              |
+        | 200    | after it          |
+        | 201    | after it, encoded |
+        | 239    | after it, encoded |
+        | 240    | by its hash       |
+
   Rule: 5. A release names one acquisition, even within one millisecond
 
     @frozen_clock

@@ -537,6 +537,11 @@ def status_counts(context: Context, name: str, count: int) -> None:
     assert_that(len({entry.resource for entry in entries}), equal_to(count), f"the resources of {name}'s status")
 
 
+@then("instance {name} sees that resource as {state}")
+def sees_long_name_as(context: Context, name: str, state: str) -> None:
+    sees_as(context, name, context.long_name, state)
+
+
 @then('instance {name} sees "{resource}" as {state}')
 def sees_as(context: Context, name: str, resource: str, state: str) -> None:
     entries: list[LeaseStatus] = context.world.outcome(name)

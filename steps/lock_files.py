@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -108,6 +109,20 @@ def plant_file_next_to(context: Context, name: str) -> None:
 def lease_file_named(context: Context, resource: str, file_name: str) -> None:
     leases = sorted(path.name for path in context.world.lock_dir.glob("*" + LEASE_SUFFIX))
     assert_that(leases, contains_exactly(file_name), "the lease files in the lock directory")
+
+
+@then("the lease file of that resource is named {form}")
+def long_name_lease_file(context: Context, form: str) -> None:
+    name = context.long_name
+    # Written out from the file format itself, not from lockspec's naming code: a name of letters r only,
+    # which percent-encoding leaves as it is.
+    expected = {
+        "after it": f"{name}.lock",
+        "after it, encoded": f"%{name}.lock",
+        "by its hash": f"~{hashlib.sha256(name.encode()).hexdigest()}.lock",
+    }[form]
+    leases = sorted(path.name for path in context.world.lock_dir.glob("*" + LEASE_SUFFIX))
+    assert_that(leases, contains_exactly(expected), "the lease files in the lock directory")
 
 
 @then('there is no folder "{name}" in the lock directory')
