@@ -30,6 +30,22 @@ Feature: An unreadable lease never blocks a resource
     And the unreadable entry was kept aside, reading 'INVALID{JSON'
     And a warning about "unreadable" was logged
 
+  Scenario: A long name's lease that is a copy of another resource's is unreadable, never that resource's lease
+    Given instance A holds "resource-2" with a TTL of 30 s
+    And the stored lease of a resource whose name is 1000 characters long is a copy of the stored lease of "resource-2"
+    When instance A tries to acquire the resource with the long name
+    Then instance A gets the lock on the resource with the long name
+    And a warning about "it names another resource, 'resource-2'" was logged
+    And "resource-2" is still held by instance A with the lease it acquired
+
+  Scenario: Cleanup sets aside a long name's lease that is a copy of another resource's, whose name alone cannot tell
+    Given instance A holds "resource-2" with a TTL of 30 s
+    And the stored lease of a resource whose name is 1000 characters long is a copy of the stored lease of "resource-2"
+    When instance A cleans up expired locks
+    Then a warning about "it names another resource, 'resource-2'" was logged
+    And "resource-2" is still held by instance A with the lease it acquired
+    And the unreadable entry was kept aside, a copy of the stored lease of "resource-2"
+
   @frozen_clock
   Scenario: What was set aside shows in the status, with how long ago and why
     Given the stored lease of "resource-1" reads 'INVALID{JSON'

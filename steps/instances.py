@@ -151,6 +151,11 @@ def try_acquire(context: Context, name: str, resource: str) -> None:
     context.world.act(name, lambda instance: instance.try_acquire_lock(resource))
 
 
+@when("instance {name} tries to acquire the resource with the long name")
+def try_acquire_long_name(context: Context, name: str) -> None:
+    try_acquire(context, name, context.long_name)
+
+
 @when('instance {name} tries to acquire "{resource}" with a TTL of {ttl:Duration}')
 def try_acquire_with_ttl(context: Context, name: str, resource: str, ttl: float) -> None:
     context.world.act(name, lambda instance: instance.try_acquire_lock(resource, ttl_ms=ttl))
@@ -373,6 +378,11 @@ def gets_lock(context: Context, name: str, resource: str) -> None:
     owner = context.world.id_of(name)
     assert_that(lease, granted_to(owner, resource))
     assert_that(context.world.instance(name).holder(resource), held_by(owner, resource, lease))
+
+
+@then("instance {name} gets the lock on the resource with the long name")
+def gets_lock_on_long_name(context: Context, name: str) -> None:
+    gets_lock(context, name, context.long_name)
 
 
 @then("instance {name} gets the lock on that resource")

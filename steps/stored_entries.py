@@ -15,6 +15,17 @@ def plant_text(context: Context, resource: str, contents: str) -> None:
     context.world.plant(resource, contents.encode("utf-8"))
 
 
+@given(
+    "the stored lease of a resource whose name is {length:d} characters long is a copy of the stored lease"
+    ' of "{resource}"'
+)
+def plant_copy_under_long_name(context: Context, length: int, resource: str) -> None:
+    stored = context.world.store.stored(resource)
+    assert stored is not None, f"nothing is stored for {resource!r}"
+    context.long_name = "r" * length
+    context.world.plant(context.long_name, stored)
+
+
 @given('the stored lease of "{resource}" is {size:d} KiB of garbage')
 def plant_garbage(context: Context, resource: str, size: int) -> None:
     context.world.plant(resource, b"\xff" * size * 1024)
@@ -59,6 +70,11 @@ def still_reads(context: Context, resource: str, contents: str) -> None:
 @then("the unreadable entry was kept aside, reading '{contents:Text}'")
 def kept_aside_reading(context: Context, contents: str) -> None:
     assert_that(_the_one_kept_aside(context), equal_to(contents.encode("utf-8")), "what was kept aside")
+
+
+@then('the unreadable entry was kept aside, a copy of the stored lease of "{resource}"')
+def kept_aside_copy(context: Context, resource: str) -> None:
+    assert_that(_the_one_kept_aside(context), equal_to(context.world.store.stored(resource)), "what was kept aside")
 
 
 @then("the unreadable entry was kept aside, {size:d} KiB long")

@@ -343,8 +343,7 @@ def _is_at(fd: int, path: str) -> bool:
         if error.errno == errno.ENOTDIR:
             return False
         raise
-    held = os.fstat(fd)
-    return (held.st_ino, held.st_dev) == (at_path.st_ino, at_path.st_dev)
+    return os.path.samestat(os.fstat(fd), at_path)
 
 
 def _close(fd: int) -> None:
