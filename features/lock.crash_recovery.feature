@@ -63,18 +63,19 @@ Feature: A crashed holder blocks others no longer than its TTL
     Then instance B <outcome>
 
     Examples:
-      | holder                                                        | outcome                       | comment                                       |
-      | a process on this host that has exited                        | gets the lock on "resource-1" | its pid is gone: provably dead                |
-      | a newer process on this host that reuses its pid              | gets the lock on "resource-1" | same pid, another start time                  |
-      | a running process on this host                                | is refused                    | alive                                         |
-      | a process on another host, named like this one but shorter    | is refused                    | cannot be checked here: the TTL decides       |
-      | a process on another host, named like this one but longer     | is refused                    | a cloned machine keeps the boot id it had     |
-      | a process in another pid namespace of this host               | is refused                    | another container's pids are not ours         |
-      | a process in a pid namespace of this host numbered above ours | is refused                    | whichever way the namespaces sort             |
-      | a process whose identity was not recorded                     | is refused                    | an older lease, or a system without /proc     |
-      | a process whose pid was not recorded                          | is refused                    | pid 0: there is no process to look at         |
-      | a process with a pid no system gives                          | is refused                    | 2^31: not a pid, and no error either          |
-      | an older process on this host whose pid a newer one reuses    | gets the lock on "resource-1" | the realistic order: the holder started first |
+      | holder                                                               | outcome                       | comment                                       |
+      | a process on this host that has exited                               | gets the lock on "resource-1" | its pid is gone: provably dead                |
+      | a process on this host that has exited, not yet reaped by its parent | gets the lock on "resource-1" | a zombie: its pid is still there              |
+      | a newer process on this host that reuses its pid                     | gets the lock on "resource-1" | same pid, another start time                  |
+      | a running process on this host                                       | is refused                    | alive                                         |
+      | a process on another host, named like this one but shorter           | is refused                    | cannot be checked here: the TTL decides       |
+      | a process on another host, named like this one but longer            | is refused                    | a cloned machine keeps the boot id it had     |
+      | a process in another pid namespace of this host                      | is refused                    | another container's pids are not ours         |
+      | a process in a pid namespace of this host numbered above ours        | is refused                    | whichever way the namespaces sort             |
+      | a process whose identity was not recorded                            | is refused                    | an older lease, or a system without /proc     |
+      | a process whose pid was not recorded                                 | is refused                    | pid 0: there is no process to look at         |
+      | a process with a pid no system gives                                 | is refused                    | 2^31: not a pid, and no error either          |
+      | an older process on this host whose pid a newer one reuses           | gets the lock on "resource-1" | the realistic order: the holder started first |
 
     @in_process
     Examples: The judging instance's own process

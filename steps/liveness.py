@@ -25,6 +25,18 @@ def _exited_pid() -> int:
     return process.pid
 
 
+_ZOMBIE = "a process on this host that has exited, not yet reaped by its parent"
+
+
+def _zombie(context: Context) -> tuple[str, int, str]:
+    """A child of this process that has exited and is left unreaped (a zombie) until the scenario ends."""
+    child = subprocess.Popen(["true"])
+    context.add_cleanup(child.wait)
+    # Waits for its exit, and leaves it a zombie: WNOWAIT does not reap it.
+    os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
+    return socket.gethostname(), child.pid, identity_of(child.pid)
+
+
 def _holder(description: str) -> tuple[str, int, str]:
     """The host, pid and process identity a lease records for the holder ``description``."""
     this_host = socket.gethostname()
@@ -68,7 +80,7 @@ def lease_records_holder(context: Context, description: str) -> None:
     resource = context.world.outcome(context.world.last_actor).resource
     stored = context.world.store.stored(resource)
     assert stored is not None, f"nothing is stored for {resource!r}"
-    host, pid, process = _holder(description)
+    host, pid, process = _zombie(context) if description == _ZOMBIE else _holder(description)
     lease = dataclasses.replace(decode_lease(stored), host=host, pid=pid, process=process)
     context.world.plant(resource, encode_lease(lease))
 
