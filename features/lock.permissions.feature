@@ -13,13 +13,18 @@ Feature: What lockspec creates in a lock directory is private unless shared with
   .     everything inside in the directory's group) and files 0660.
   .   * lockspec never changes the mode of a folder it did not create.
 
-  Scenario: By default, what lockspec creates is its owner's alone
-    Given instances A and B share a store
+  Scenario Outline: By default, what lockspec creates is its owner's alone: <how>
+    Given <how>
     And instance B holds "resource-1"
     And the stored lease of "resource-2" reads 'INVALID{JSON'
     When instance A cleans up expired locks
     Then the lock directory has mode 0700
     And every folder in it has mode 0700, and every file lockspec wrote mode 0600
+
+    Examples:
+      | how                                                       |
+      | instances A and B share a store                           |
+      | instances A and B are connected to "the scenario's store" |
 
   Scenario: A lock directory made for a group lets the group's members share it
     Given instances A and B share a lock directory made for their group
