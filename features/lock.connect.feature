@@ -79,6 +79,7 @@ Feature: Opening a store by its URL
       | a Consul URL (no store speaks to Consul) | consul://host:8500      | no options                     | store URL        | unknown scheme 'consul'                  |
       | a file URL of another host               | file://elsewhere/locks  | no options                     | store URL        | names a folder on this host              |
       | a URL without its //                     | redis:/localhost:6379/0 | no options                     | store URL        | a URL needs :// after its scheme         |
+      | a two-letter scheme without its //       | db:/locks               | no options                     | store URL        | a URL needs :// after its scheme         |
       | a URL with a bracket left open           | redis://[::1/0          | no options                     | store URL        | Invalid IPv6 URL                         |
       | a file URL without a path                | file://                 | no options                     | store URL        | a file:// URL needs a path               |
       | an option the memory store does not take | memory://spec           | the option namespace "app"     | store option     | the memory store does not take namespace |

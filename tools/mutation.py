@@ -86,6 +86,8 @@ GATED: tuple[str, ...] = (
     "lockspec/cli/__init__.py",
     "lockspec/cli/output.py",
     "lockspec/cli/supervisor.py",
+    "lockspec/clock.py",
+    "lockspec/connect.py",
     "lockspec/coordinator.py",
     "lockspec/durations.py",
     "lockspec/errors.py",
